@@ -1,0 +1,384 @@
+"""Decode a video once, as a stream, and hand each frame to every stage that needs pixels.
+
+Stages never open the video themselves. They subclass :class:`FrameConsumer`, say which frames
+they need (size, pixel format, sampling rate) and :func:`decode_pass` feeds them all from a single
+threaded decode. Frames are scaled inside FFmpeg (swscale), never in numpy, and rotation metadata
+is honoured. Times are float seconds from the first frame, from presentation timestamps, so
+variable frame rate works.
+
+Example:
+    >>> class Brightness(FrameConsumer):
+    ...     def __init__(self):
+    ...         super().__init__(FrameRequest(width=64, height=36, pixel_format="gray"))
+    ...         self.values = []
+    ...     def push(self, index, time, image):
+    ...         self.values.append(image.mean())
+    >>> b = Brightness()
+    >>> info = decode_pass("clip.mp4", [b])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from .errors import DecodeError, InputError
+
+# Fewer decoding errors than this are tolerated (a damaged packet in a long file); more means the
+# file is not worth decoding on.
+MAX_BAD_PACKETS = 200
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video is. Sizes are as displayed (after rotation)."""
+
+    path: str
+    duration: float  # seconds from the first frame to the end of the last one
+    fps: Fraction  # average frame rate; frame indices use timestamps, not this
+    frames: int  # decoded frame count after a pass, the container's estimate before one
+    width: int
+    height: int
+    rotation: int = 0  # degrees, counter-clockwise, as FFmpeg reports the display matrix
+    start_time: float = 0.0  # presentation time of the first frame in the container, seconds
+    codec: str = ""
+    has_audio: bool = False
+
+    def to_dict(self) -> dict:
+        """The ``video`` object of segments.json."""
+        out = asdict(self)
+        out["fps"] = float(self.fps)
+        return out
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """Which frames a consumer needs, and how they should look.
+
+    ``width``/``height`` are the display size wanted; leave one as None to keep the aspect ratio,
+    both None for the native size. ``fps`` None means every frame; otherwise frames are sampled
+    on a regular clock (the first frame at or after each tick).
+    """
+
+    width: int | None = None
+    height: int | None = None
+    pixel_format: str = "rgb24"  # any PyAV format with an ndarray view: rgb24, gray, bgr24
+    fps: float | None = None
+    interpolation: str = "AREA"  # swscale filter used for downscaling
+
+
+class FrameConsumer(ABC):
+    """A stage that takes frames from the shared decode pass.
+
+    Required: :meth:`push`. Optional hooks: :meth:`start` (told the video's info before the first
+    frame) and :meth:`finish` (after the last frame).
+    """
+
+    def __init__(self, request: FrameRequest) -> None:
+        self.request = request
+
+    def start(self, info: VideoInfo) -> None:  # noqa: B027 - optional hook
+        """Called once before the first frame."""
+
+    @abstractmethod
+    def push(self, index: int, time: float, image: np.ndarray) -> None:
+        """Receive frame ``index`` (presentation order) shown at ``time`` seconds."""
+
+    def finish(self, info: VideoInfo) -> None:  # noqa: B027 - optional hook
+        """Called once after the last frame, with the counted info."""
+
+
+def _check_path(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(path, "no such file")
+    if p.is_dir():
+        raise InputError(path, "is a directory, not a video file")
+    if p.stat().st_size == 0:
+        raise InputError(path, "file is empty (0 bytes)")
+    return p
+
+
+def _open(path: str | os.PathLike) -> av.container.InputContainer:
+    p = _check_path(path)
+    try:
+        container = av.open(str(p), mode="r", metadata_errors="ignore")
+    except av.error.FFmpegError as e:
+        raise InputError(path, f"not a readable media file ({_ffmpeg_reason(e)})") from None
+    if not container.streams.video:
+        container.close()
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        raise InputError(path, f"no video stream (found: {', '.join(kinds)})")
+    return container
+
+
+def _ffmpeg_reason(e: Exception) -> str:
+    msg = getattr(e, "strerror", None) or str(e)
+    return " ".join(str(msg).split())
+
+
+def _rotation(stream: av.video.stream.VideoStream, first: av.VideoFrame | None) -> int:
+    rot = getattr(first, "rotation", 0) if first is not None else 0
+    return int(round(rot or 0)) % 360
+
+
+def _display_size(width: int, height: int, rotation: int) -> tuple[int, int]:
+    return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def _target_size(req: FrameRequest, display_w: int, display_h: int) -> tuple[int, int]:
+    """Display-space output size for a request, keeping aspect when one side is open."""
+    w, h = req.width, req.height
+    if w is None and h is None:
+        return display_w, display_h
+    if w is None:
+        w = max(2, round(display_w * h / display_h))
+    elif h is None:
+        h = max(2, round(display_h * w / display_w))
+    return int(w), int(h)
+
+
+def _prepare(stream: av.video.stream.VideoStream) -> None:
+    # Frame and slice threads: both cores decode; FFmpeg keeps output in presentation order.
+    stream.thread_type = "AUTO"
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Open ``path``, check it holds a decodable video stream, and describe it.
+
+    Arguments:
+        path: a media file FFmpeg can read.
+
+    Returns:
+        VideoInfo with the container's frame-count estimate.
+
+    Raises:
+        InputError: missing, empty, a directory, not media, or no video stream.
+        DecodeError: the video stream yields no decodable frame.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        _prepare(stream)
+        first = next(_frames(container, stream, path), None)
+        if first is None:
+            raise DecodeError(path, "the video stream has no decodable frame")
+        return _info_from(path, container, stream, first)
+
+
+def _info_from(path, container, stream, first: av.VideoFrame) -> VideoInfo:
+    rotation = _rotation(stream, first)
+    w, h = _display_size(first.width, first.height, rotation)
+    fps = stream.average_rate or stream.guessed_rate or Fraction(25)
+    start_time = float(first.time) if first.time is not None else 0.0
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / av.time_base
+    else:
+        duration = 0.0
+    frames = stream.frames or max(1, round(duration * float(fps)))
+    return VideoInfo(
+        path=str(path),
+        duration=duration,
+        fps=Fraction(fps),
+        frames=int(frames),
+        width=w,
+        height=h,
+        rotation=rotation,
+        start_time=start_time,
+        codec=stream.codec_context.name,
+        has_audio=bool(container.streams.audio),
+    )
+
+
+def _frames(container, stream, path) -> Iterator[av.VideoFrame]:
+    """Decode the video stream only, skipping damaged packets up to a bound."""
+    bad = 0
+    last_error = ""
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as e:
+            bad += 1
+            last_error = _ffmpeg_reason(e)
+            if bad > MAX_BAD_PACKETS:
+                raise DecodeError(path, f"too many undecodable packets ({last_error})") from None
+            continue
+        yield from frames
+
+
+class _Sampler:
+    """Decides which frames a consumer gets and turns them into arrays of the wanted size."""
+
+    def __init__(self, consumer: FrameConsumer, info: VideoInfo) -> None:
+        self.consumer = consumer
+        req = consumer.request
+        self.rotation = info.rotation
+        out_w, out_h = _target_size(req, info.width, info.height)
+        # swscale works before rotation: ask for the pre-rotation size.
+        self.coded_size = _display_size(out_w, out_h, info.rotation)
+        self.period = 1.0 / req.fps if req.fps else 0.0
+        self.next_time = 0.0
+        self.format = req.pixel_format
+        self.interpolation = req.interpolation
+
+    def offer(self, index: int, time: float, frame: av.VideoFrame) -> None:
+        if self.period:
+            if time + 1e-6 < self.next_time:
+                return
+            # Next tick after this frame; skipped ticks are not replayed (no duplicate frames).
+            self.next_time = (math.floor(time / self.period + 1e-6) + 1) * self.period
+        w, h = self.coded_size
+        image = frame.reformat(
+            width=w, height=h, format=self.format, interpolation=self.interpolation
+        ).to_ndarray()
+        if self.rotation:
+            image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+        self.consumer.push(index, time, image)
+
+
+def decode_pass(
+    path: str | os.PathLike,
+    consumers: Sequence[FrameConsumer],
+    on_progress: Callable[[float, float], None] | None = None,
+) -> VideoInfo:
+    """Decode ``path`` once and feed every consumer the frames it asked for.
+
+    Arguments:
+        path: the video.
+        consumers: stages that need pixels; each gets ``start``, ``push`` per frame, ``finish``.
+        on_progress: called as ``on_progress(seconds_done, seconds_total)`` now and then.
+
+    Returns:
+        VideoInfo with the exact decoded frame count and duration.
+
+    Raises:
+        InputError, DecodeError: as :func:`probe`, or when decoding fails part-way with nothing
+        decoded.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        _prepare(stream)
+        frames = _frames(container, stream, path)
+        try:
+            first = next(frames, None)
+        except DecodeError:
+            raise
+        if first is None:
+            raise DecodeError(path, "the video stream has no decodable frame")
+        info = _info_from(path, container, stream, first)
+        for c in consumers:
+            c.start(info)
+        samplers = [_Sampler(c, info) for c in consumers]
+        t0 = info.start_time
+        fallback_step = 1.0 / float(info.fps)
+        index = 0
+        time = 0.0
+        last_time = -math.inf
+        durations: list[float] = []
+        frame: av.VideoFrame | None = first
+        while frame is not None:
+            if frame.time is not None:
+                time = float(frame.time) - t0
+            else:
+                time = last_time + fallback_step if index else 0.0
+            if time <= last_time:  # broken or repeated timestamps: keep times increasing
+                time = last_time + 1e-3
+            if index:
+                durations.append(time - last_time)
+            for s in samplers:
+                s.offer(index, time, frame)
+            if on_progress is not None and index % 64 == 0:
+                on_progress(time, info.duration)
+            last_time = time
+            index += 1
+            frame = next(frames, None)
+        # The last frame lasts as long as a typical frame.
+        last_duration = float(np.median(durations[-32:])) if durations else fallback_step
+        counted = replace(info, frames=index, duration=time + last_duration)
+        for c in consumers:
+            c.finish(counted)
+        if on_progress is not None:
+            on_progress(counted.duration, counted.duration)
+        return counted
+
+
+@dataclass(frozen=True)
+class TimedFrame:
+    """A frame re-read for encoding: the image and its time in seconds from the first frame."""
+
+    time: float
+    image: np.ndarray
+
+
+def read_range(
+    path: str | os.PathLike,
+    start: float,
+    end: float,
+    width: int | None = None,
+    height: int | None = None,
+    pixel_format: str = "rgb24",
+) -> Iterator[TimedFrame]:
+    """Re-read the frames shown in ``[start, end)`` seconds by exact seeking.
+
+    Seeks to the keyframe before ``start`` and decodes forward, dropping earlier frames, so the
+    first frame returned is exactly the first one at or after ``start``.
+
+    Arguments:
+        path: the video.
+        start, end: seconds from the first frame.
+        width, height: display size wanted (one may be None to keep the aspect ratio).
+        pixel_format: PyAV format name.
+
+    Yields:
+        TimedFrame for each frame in the range, in order, rotation applied.
+
+    Raises:
+        InputError, DecodeError: as :func:`probe`.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        _prepare(stream)
+        frames = _frames(container, stream, path)
+        first = next(frames, None)
+        if first is None:
+            raise DecodeError(path, "the video stream has no decodable frame")
+        info = _info_from(path, container, stream, first)
+        req = FrameRequest(width=width, height=height, pixel_format=pixel_format)
+        out_w, out_h = _target_size(req, info.width, info.height)
+        coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
+        if start > 0.5 and stream.time_base is not None:
+            target = int((start + info.start_time) / stream.time_base)
+            container.seek(target, stream=stream, backward=True, any_frame=False)
+            frames = _frames(container, stream, path)
+        else:
+            frames = _chain(first, frames)
+        eps = 1e-4
+        for frame in frames:
+            if frame.time is None:
+                continue
+            t = float(frame.time) - info.start_time
+            if t < start - eps:
+                continue
+            if t >= end - eps:
+                break
+            image = frame.reformat(
+                width=coded_w, height=coded_h, format=pixel_format, interpolation="LANCZOS"
+            ).to_ndarray()
+            if info.rotation:
+                image = np.ascontiguousarray(np.rot90(image, k=info.rotation // 90))
+            yield TimedFrame(t, image)
+
+
+def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
+    yield first
+    yield from rest

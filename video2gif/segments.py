@@ -1,0 +1,149 @@
+"""Cut shots into GIF-length candidate segments.
+
+Lengths come from what people cut: in the PHD-GIFs selections the median GIF lasts 3.1 s and half
+of them last between 2.75 and 6 s. A candidate never crosses a shot boundary and keeps a few
+frames away from cuts and transitions, where a GIF would start or end on a flash of another shot.
+
+Example:
+    >>> from video2gif.shots import Shot
+    >>> shot = Shot(start=0.0, end=10.0, start_frame=0, end_frame=240)
+    >>> segs = make_segments([shot], fps=24.0, duration=10.0)
+    >>> (segs.segments[0].start, round(segs.segments[0].end, 3))
+    (0.125, 3.125)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import UsageError
+from .shots import Shot
+
+TARGET_SECONDS = 3.0  # window length; PHD-GIFs median GIF is 3.1 s
+MIN_SECONDS = 1.5  # shots shorter than this give no candidate (after trimming)
+MAX_SECONDS = 6.0  # a shot no longer than this becomes one candidate, whole
+STRIDE_SECONDS = 1.0  # windows overlap: 3 s windows every 1 s
+CUT_TRIM_FRAMES = 3  # frames kept clear of a hard cut on each side
+TRANSITION_TRIM_FRAMES = 6  # frames kept clear of a dissolve or fade
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    """How candidates are cut from shots."""
+
+    length: float = TARGET_SECONDS  # window length for shots longer than max_length, seconds
+    min_length: float = MIN_SECONDS  # shorter (trimmed) shots are dropped, seconds
+    max_length: float = MAX_SECONDS  # shots up to this long are one whole candidate, seconds
+    stride: float = STRIDE_SECONDS  # step between windows, seconds
+
+    def validate(self) -> SegmentOptions:
+        if not (0 < self.min_length <= self.max_length):
+            raise UsageError("--min-len/--max-len", "need 0 < min-len <= max-len")
+        if not (self.min_length <= self.length <= self.max_length):
+            raise UsageError(
+                "--length", f"window length {self.length} s is outside [min-len, max-len]"
+            )
+        if self.stride <= 0:
+            raise UsageError("--stride", "must be positive")
+        return self
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A candidate GIF: frames ``[start_frame, end_frame)`` from ``start`` to ``end`` seconds."""
+
+    start: float
+    end: float
+    start_frame: int
+    end_frame: int
+    shot: int  # index of the shot it lies in
+    touches_transition: bool = False  # its shot begins or ends with a dissolve or fade
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+SegmentList = list[Segment]
+
+
+@dataclass
+class Segmentation:
+    """Candidates plus what was left out, so the report can say so."""
+
+    segments: SegmentList = field(default_factory=list)
+    dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
+
+
+def _trim(kind: str, fps: float) -> float:
+    if kind in ("start", "end"):
+        return 0.0
+    frames = CUT_TRIM_FRAMES if kind == "cut" else TRANSITION_TRIM_FRAMES
+    return frames / fps
+
+
+def make_segments(
+    shots: Sequence[Shot],
+    fps: float,
+    duration: float,
+    options: SegmentOptions | None = None,
+) -> Segmentation:
+    """Cut every shot into candidates.
+
+    Arguments:
+        shots: the video's shots, in order.
+        fps: average frame rate, used to turn times into frame indices and trims into seconds.
+        duration: the video's duration in seconds.
+        options: lengths and stride.
+
+    Returns:
+        Segmentation with the candidates in time order and the indices of dropped shots. A video
+        shorter than one GIF always gives one candidate: the whole video.
+
+    Raises:
+        UsageError: the options contradict each other.
+    """
+    options = (options or SegmentOptions()).validate()
+    out = Segmentation()
+    for index, shot in enumerate(shots):
+        lo = shot.start + _trim(shot.transition_in, fps)
+        hi = shot.end - _trim(shot.transition_out, fps)
+        span = hi - lo
+        if span < options.min_length:
+            out.dropped_shots.append(index)
+            continue
+        touches = "dissolve" in (shot.transition_in, shot.transition_out) or "fade" in (
+            shot.transition_in,
+            shot.transition_out,
+        )
+        if span <= options.max_length:
+            windows = [(lo, hi)]
+        else:
+            count = math.floor((span - options.length) / options.stride + 1e-9) + 1
+            windows = [(lo + i * options.stride, lo + i * options.stride + options.length)
+                       for i in range(count)]
+            if hi - windows[-1][1] > 0.25 * options.stride:  # cover the shot's end too
+                windows.append((hi - options.length, hi))
+        for start, end in windows:
+            out.segments.append(_segment(start, end, fps, index, touches))
+    if not out.segments and shots and duration < options.length + options.min_length:
+        # Shorter than one GIF: the whole video is the only sensible candidate.
+        first, last = shots[0], shots[-1]
+        out.segments.append(
+            Segment(first.start, last.end, first.start_frame, last.end_frame, 0, False)
+        )
+        out.dropped_shots = []
+    return out
+
+
+def _segment(start: float, end: float, fps: float, shot: int, touches: bool) -> Segment:
+    return Segment(
+        start=start,
+        end=end,
+        start_frame=int(round(start * fps)),
+        end_frame=int(round(end * fps)),
+        shot=shot,
+        touches_transition=touches,
+    )
