@@ -231,18 +231,23 @@ class _Sampler:
         self.format = req.pixel_format
         self.interpolation = req.interpolation
 
-    def offer(self, index: int, time: float, frame: av.VideoFrame) -> None:
+    def offer(self, index: int, time: float, frame: av.VideoFrame, cache: dict) -> None:
         if self.period:
             if time + 1e-6 < self.next_time:
                 return
             # Next tick after this frame; skipped ticks are not replayed (no duplicate frames).
             self.next_time = (math.floor(time / self.period + 1e-6) + 1) * self.period
         w, h = self.coded_size
-        image = frame.reformat(
-            width=w, height=h, format=self.format, interpolation=self.interpolation
-        ).to_ndarray()
-        if self.rotation:
-            image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+        key = (w, h, self.format, self.interpolation)
+        image = cache.get(key)
+        if image is None:  # consumers asking for the same picture share one conversion
+            image = frame.reformat(
+                width=w, height=h, format=self.format, interpolation=self.interpolation
+            ).to_ndarray()
+            if self.rotation:
+                image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+            image.flags.writeable = False
+            cache[key] = image
         self.consumer.push(index, time, image)
 
 
@@ -295,8 +300,9 @@ def decode_pass(
                 time = last_time + 1e-3
             if index:
                 durations.append(time - last_time)
+            converted: dict = {}
             for s in samplers:
-                s.offer(index, time, frame)
+                s.offer(index, time, frame, converted)
             if on_progress is not None and index % 64 == 0:
                 on_progress(time, info.duration)
             last_time = time
