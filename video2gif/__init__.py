@@ -1,13 +1,19 @@
 """video2gif: turn any video into its best animated GIFs, automatically."""
 
-from .decode import VideoInfo as VideoInfo
+__version__ = "0.1.0"
+
+from .decode import VideoInfo as VideoInfo  # noqa: E402 - the version comes first for submodules
 from .decode import decode_pass as decode_pass
 from .decode import probe as probe
 from .errors import Video2GifError as Video2GifError
+from .pipeline import Highlights as Highlights
+from .pipeline import MadeGifs as MadeGifs
+from .pipeline import ScoredSegment as ScoredSegment
+from .pipeline import find_highlights as find_highlights
+from .pipeline import make_gifs as make_gifs
 from .rank import Scorer as Scorer
 from .rank import load_model as load_model
 from .segments import Segment as Segment
+from .segments import SegmentOptions as SegmentOptions
 from .shots import Shot as Shot
 from .shots import detect_shots as detect_shots
-
-__version__ = "0.1.0"

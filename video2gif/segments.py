@@ -18,6 +18,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .errors import UsageError
 from .shots import Shot
 
@@ -89,6 +91,7 @@ def make_segments(
     fps: float,
     duration: float,
     options: SegmentOptions | None = None,
+    frame_times: np.ndarray | None = None,
 ) -> Segmentation:
     """Cut every shot into candidates.
 
@@ -97,6 +100,8 @@ def make_segments(
         fps: average frame rate, used to turn times into frame indices and trims into seconds.
         duration: the video's duration in seconds.
         options: lengths and stride.
+        frame_times: every frame's time from the decode pass; frame indices then come from
+            timestamps (exact for variable frame rate) instead of ``time × fps``.
 
     Returns:
         Segmentation with the candidates in time order and the indices of dropped shots. A video
@@ -127,7 +132,7 @@ def make_segments(
             if hi - windows[-1][1] > 0.25 * options.stride:  # cover the shot's end too
                 windows.append((hi - options.length, hi))
         for start, end in windows:
-            out.segments.append(_segment(start, end, fps, index, touches))
+            out.segments.append(_segment(start, end, fps, index, touches, frame_times))
     if not out.segments and shots and duration < options.length + options.min_length:
         # Shorter than one GIF: the whole video is the only sensible candidate.
         first, last = shots[0], shots[-1]
@@ -138,12 +143,19 @@ def make_segments(
     return out
 
 
-def _segment(start: float, end: float, fps: float, shot: int, touches: bool) -> Segment:
+def _segment(
+    start: float, end: float, fps: float, shot: int, touches: bool, frame_times: np.ndarray | None
+) -> Segment:
+    if frame_times is not None and len(frame_times):
+        # First frame shown at or after each bound; end stays exclusive.
+        first, stop = np.searchsorted(frame_times, [start - 1e-6, end - 1e-6])
+    else:
+        first, stop = round(start * fps), round(end * fps)
     return Segment(
         start=start,
         end=end,
-        start_frame=int(round(start * fps)),
-        end_frame=int(round(end * fps)),
+        start_frame=int(first),
+        end_frame=int(stop),
         shot=shot,
         touches_transition=touches,
     )

@@ -1,0 +1,244 @@
+"""The two entry points: find a video's best moments, and make GIFs of them.
+
+Example:
+    >>> import video2gif
+    >>> found = video2gif.find_highlights("clip.mp4", k=3)  # doctest: +SKIP
+    >>> [(p.rank, p.start, p.end, round(p.score, 2)) for p in found.picks]  # doctest: +SKIP
+    >>> made = video2gif.make_gifs("clip.mp4", "out/", k=3)  # doctest: +SKIP
+    >>> made.folder  # doctest: +SKIP
+    PosixPath('out/clip')
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .decode import VideoInfo, decode_pass
+from .encode import EncodedOutput, EncodeOptions, encode_segment
+from .features import SegmentFeatures
+from .features.signals import SignalCollector
+from .rank import Scorer, load_model
+from .report import write_index_html, write_segments_json
+from .segments import SegmentOptions, make_segments
+from .select import select_top_k
+from .shots import ShotDetector, ShotList, ShotOptions
+
+# Progress callback: (stage, done, total); stage is "analyse" (seconds of video) or "encode" (GIFs).
+Progress = Callable[[str, float, float], None]
+
+
+@dataclass(frozen=True)
+class ScoredSegment:
+    """A candidate with its score, its rank among all candidates (1 = best) and its signals."""
+
+    start: float
+    end: float
+    start_frame: int
+    end_frame: int
+    shot: int
+    score: float | None  # None where the model could not judge the segment
+    rank: int | None
+    signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """Everything :func:`find_highlights` learned about one video."""
+
+    info: VideoInfo
+    shots: ShotList
+    segments: list[ScoredSegment]  # every candidate, in time order
+    pick_indices: list[int]  # indices into ``segments``, best first
+    model: dict  # the scorer's description
+    dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
+
+    @property
+    def picks(self) -> list[ScoredSegment]:
+        return [self.segments[i] for i in self.pick_indices]
+
+
+@dataclass(frozen=True)
+class MadeGifs:
+    """What :func:`make_gifs` wrote: the folder, its report files and one output per pick."""
+
+    highlights: Highlights
+    folder: Path
+    outputs: list[EncodedOutput]
+
+
+def find_highlights(
+    path: str | os.PathLike,
+    k: int = 5,
+    model: Scorer | str | None = None,
+    segment_options: SegmentOptions | None = None,
+    shot_options: ShotOptions | None = None,
+    on_progress: Progress | None = None,
+) -> Highlights:
+    """Decode ``path`` once, cut it into candidates, score them and pick the best ``k``.
+
+    Arguments:
+        path: the video.
+        k: how many picks at most.
+        model: a :class:`Scorer`, a model name or file (see :func:`load_model`); default "prior".
+        segment_options: candidate lengths and stride.
+        shot_options: shot detector tuning.
+        on_progress: called as ``on_progress("analyse", seconds_done, seconds_total)``.
+
+    Returns:
+        Highlights with every candidate scored and the picks.
+
+    Raises:
+        InputError, DecodeError: the file is not a decodable video.
+        ModelError: the model cannot be loaded or does not fit.
+        UsageError: contradictory options.
+    """
+    scorer = model if isinstance(model, Scorer) else load_model(model or "prior")
+    segment_options = (segment_options or SegmentOptions()).validate()
+    detector = ShotDetector(shot_options)
+    signals = SignalCollector()
+    consumers = [detector, *signals.consumers(), *scorer.consumers()]
+    progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
+    info = decode_pass(path, consumers, on_progress=progress)
+
+    segmentation = make_segments(
+        detector.shots, float(info.fps), info.duration, segment_options, detector.times
+    )
+    segments = segmentation.segments
+    features = SegmentFeatures(
+        info=info,
+        segments=segments,
+        signals=signals.segment_signals(segments, _gradual_transitions(detector.shots)),
+    )
+    scores = np.asarray(scorer.score(features), dtype=np.float64)
+    bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
+    picks = select_top_k(bounds, scores, k, signals.segment_descriptors(segments))
+    ranks = _ranks(scores)
+    rows = features.signal_rows()
+    scored = [
+        ScoredSegment(
+            start=s.start,
+            end=s.end,
+            start_frame=s.start_frame,
+            end_frame=s.end_frame,
+            shot=s.shot,
+            score=None if np.isnan(scores[i]) else float(scores[i]),
+            rank=ranks[i],
+            signals=rows[i],
+        )
+        for i, s in enumerate(segments)
+    ]
+    return Highlights(
+        info=info,
+        shots=detector.shots,
+        segments=scored,
+        pick_indices=picks,
+        model=scorer.describe(),
+        dropped_shots=segmentation.dropped_shots,
+    )
+
+
+def make_gifs(
+    path: str | os.PathLike,
+    outdir: str | os.PathLike,
+    k: int = 5,
+    model: Scorer | str | None = None,
+    encode_options: EncodeOptions | None = None,
+    segment_options: SegmentOptions | None = None,
+    shot_options: ShotOptions | None = None,
+    folder_name: str | None = None,
+    on_progress: Progress | None = None,
+) -> MadeGifs:
+    """Find the best ``k`` moments of ``path`` and write them with a report.
+
+    Writes ``outdir/<video-stem>/`` holding ``01.gif`` … (or .webp/.mp4), ``segments.json`` and
+    ``index.html``. The folder appears complete or not at all: it is built under a temporary name
+    and renamed, replacing an earlier result for the same video.
+
+    Arguments:
+        path: the video.
+        outdir: where the video's folder goes (created if needed).
+        k, model, segment_options, shot_options: as :func:`find_highlights`.
+        encode_options: output format, width, fps and byte budget.
+        folder_name: name of the video's folder (default: the video's file stem).
+        on_progress: as :func:`find_highlights`, plus ``("encode", done, total)``.
+
+    Returns:
+        MadeGifs with the folder and one EncodedOutput per pick, best first.
+
+    Raises:
+        as :func:`find_highlights`, and EncodeError when an output cannot be written.
+    """
+    encode_options = encode_options or EncodeOptions()
+    found = find_highlights(path, k, model, segment_options, shot_options, on_progress)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    folder = outdir / (folder_name or Path(path).stem)
+    staging = outdir / f".{folder.name}.partial-{os.getpid()}-{secrets.token_hex(3)}"
+    staging.mkdir()
+    try:
+        outputs = []
+        for n, seg in enumerate(found.picks, start=1):
+            name = f"{n:02d}.{encode_options.format}"
+            outputs.append(
+                encode_segment(path, seg.start, seg.end, staging / name, encode_options)
+            )
+            if on_progress:
+                on_progress("encode", n, len(found.picks))
+        names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
+        write_segments_json(found, staging / "segments.json", names)
+        write_index_html(found, staging / "index.html", names)
+        _swap_into_place(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    outputs = [o.__class__(**{**o.__dict__, "path": folder / o.path.name}) for o in outputs]
+    return MadeGifs(highlights=found, folder=folder, outputs=outputs)
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` by ``staging`` so readers never see a half-written folder."""
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{secrets.token_hex(3)}")
+        folder.rename(old)
+        staging.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(folder)
+
+
+def _ranks(scores: np.ndarray) -> list[int | None]:
+    """1-based rank of each score (best = 1); None for NaN."""
+    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+    ranks: list[int | None] = [None] * len(scores)
+    r = 1
+    for i in order:
+        if not np.isnan(scores[i]):
+            ranks[i] = r
+            r += 1
+    return ranks
+
+
+def _gradual_transitions(shots: ShotList) -> list[tuple[float, float]]:
+    """(start, end) seconds of each dissolve or fade between shots."""
+    out = []
+    for a, b in zip(shots, shots[1:]):
+        if a.transition_out in ("dissolve", "fade") or b.transition_in in ("dissolve", "fade"):
+            out.append((a.end, b.start))
+    for s in shots[:1]:
+        if s.transition_in == "fade":
+            out.append((0.0, s.start))
+    for s in shots[-1:]:
+        if s.transition_out == "fade":
+            out.append((s.end, s.end + 1.0))
+    return out

@@ -1,0 +1,189 @@
+"""Report writers: segments.json (every candidate and its score) and index.html (a contact sheet).
+
+Both take a :class:`~video2gif.pipeline.Highlights` and a mapping from segment index to the file
+written for it. index.html is self-contained: inline CSS and SVG, no scripts or outside assets;
+it shows the outputs in rank order above a timeline of every candidate's score.
+
+Example:
+    >>> doc = segments_document(found, {3: "01.gif"})  # doctest: +SKIP
+    >>> doc["pred_relevant_windows"][0]  # doctest: +SKIP
+    [11.9, 14.9, 0.71]
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from typing import TYPE_CHECKING
+
+from . import __version__
+from ._io import write_text_atomic
+
+if TYPE_CHECKING:
+    from .pipeline import Highlights
+
+TIMELINE_WIDTH, TIMELINE_HEIGHT = 960, 180  # SVG user units
+_PAD = 28
+
+
+def segments_document(found: Highlights, outputs: dict[int, str] | None = None) -> dict:
+    """The segments.json document (schema in DESIGN.md).
+
+    ``pred_relevant_windows`` lists every scored candidate as [start, end, score], best first, the
+    convention of highlight-detection tools (QVHighlights, Lighthouse).
+    """
+    outputs = outputs or {}
+    picked = {i: n for n, i in enumerate(found.pick_indices, start=1)}
+    segments = []
+    for i, s in enumerate(found.segments):
+        segments.append({
+            "start": round(s.start, 4),
+            "end": round(s.end, 4),
+            "start_frame": s.start_frame,
+            "end_frame": s.end_frame,
+            "shot": s.shot,
+            "score": None if s.score is None else round(s.score, 6),
+            "rank": s.rank,
+            "pick": picked.get(i),
+            "signals": s.signals,
+            "output": outputs.get(i),
+        })
+    windows = sorted(
+        ([round(s.start, 4), round(s.end, 4), round(s.score, 6)]
+         for s in found.segments if s.score is not None),
+        key=lambda w: -w[2],
+    )
+    return {
+        "video": found.info.to_dict(),
+        "model": found.model,
+        "generator": f"video2gif {__version__}",
+        "shots": [s.to_dict() for s in found.shots],
+        "dropped_shots": found.dropped_shots,
+        "segments": segments,
+        "pred_relevant_windows": windows,
+    }
+
+
+def write_segments_json(
+    found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None
+) -> None:
+    """Write segments.json atomically."""
+    text = json.dumps(segments_document(found, outputs), indent=2, ensure_ascii=False)
+    write_text_atomic(path, text + "\n")
+
+
+def write_index_html(
+    found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None
+) -> None:
+    """Write index.html atomically: the outputs in rank order, then the score timeline."""
+    write_text_atomic(path, index_html(found, outputs or {}))
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(max(seconds, 0.0), 60)
+    return f"{int(m):02d}:{s:04.1f}"
+
+
+def index_html(found: Highlights, outputs: dict[int, str]) -> str:
+    """The contact sheet as a string."""
+    name = html.escape(os.path.basename(found.info.path))
+    cards = []
+    for n, i in enumerate(found.pick_indices, start=1):
+        seg = found.segments[i]
+        src = outputs.get(i)
+        media = _media_tag(src, f"pick {n}") if src else "<div class=missing>not encoded</div>"
+        signals = "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{v:.2f}</td></tr>" for k, v in seg.signals.items()
+        )
+        score = "–" if seg.score is None else f"{seg.score:.3f}"
+        cards.append(
+            f"<figure>{media}<figcaption><b>#{n}</b> {_clock(seg.start)}–{_clock(seg.end)}"
+            f" · score {score}"
+            f"<details><summary>why</summary><table>{signals}</table></details>"
+            f"</figcaption></figure>"
+        )
+    info = found.info
+    summary = (
+        f"{info.width}×{info.height}, {float(info.fps):.3g} fps, {_clock(info.duration)} · "
+        f"{len(found.shots)} shots · {len(found.segments)} candidates · model "
+        f"{html.escape(str(found.model.get('name', '?')))}"
+    )
+    if found.dropped_shots:
+        summary += f" · {len(found.dropped_shots)} shots too short for a GIF"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>video2gif · {name}</title>
+<style>
+body{{font:15px/1.4 system-ui,sans-serif;margin:24px;background:#fafafa;color:#222}}
+h1{{font-size:20px;margin:0 0 4px}} .meta{{color:#666;margin-bottom:16px}}
+.grid{{display:flex;flex-wrap:wrap;gap:16px}}
+figure{{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;
+max-width:500px}}
+figure img,figure video{{display:block;max-width:100%;height:auto}}
+figcaption{{margin-top:6px}} table{{font-size:13px;color:#444}} td{{padding:0 8px 0 0}}
+.missing{{padding:40px;color:#999}} svg{{background:#fff;border:1px solid #ddd;margin-top:20px;
+max-width:100%;height:auto}}
+</style></head><body>
+<h1>{name}</h1><div class="meta">{summary}</div>
+<div class="grid">{''.join(cards) or '<p>No segment was picked.</p>'}</div>
+{timeline_svg(found)}
+<p class="meta">Timeline: every candidate as a bar at its score; picks in orange with their rank;
+grey lines are shot boundaries. Made by video2gif {__version__}.</p>
+</body></html>
+"""
+
+
+def _media_tag(src: str, alt: str) -> str:
+    src = html.escape(src, quote=True)
+    if src.endswith(".mp4"):
+        return f'<video src="{src}" autoplay loop muted playsinline></video>'
+    return f'<img src="{src}" alt="{alt}" loading="lazy">'
+
+
+def timeline_svg(found: Highlights) -> str:
+    """Inline SVG: candidate scores over time, shot boundaries, picks highlighted."""
+    duration = max(found.info.duration, 1e-6)
+    scores = [s.score for s in found.segments if s.score is not None]
+    lo, hi = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    span = (hi - lo) or 1.0
+    w, h = TIMELINE_WIDTH, TIMELINE_HEIGHT
+    inner_w, inner_h = w - 2 * _PAD, h - 2 * _PAD
+
+    def x(t: float) -> float:
+        return _PAD + inner_w * t / duration
+
+    def y(v: float) -> float:
+        return _PAD + inner_h * (1 - (v - lo) / span)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
+             f'width="{w}" height="{h}" role="img" aria-label="score timeline">']
+    parts.append(f'<line x1="{_PAD}" y1="{h - _PAD}" x2="{w - _PAD}" y2="{h - _PAD}" '
+                 'stroke="#999"/>')
+    for shot in found.shots[1:]:
+        parts.append(f'<line x1="{x(shot.start):.1f}" y1="{_PAD}" x2="{x(shot.start):.1f}" '
+                     f'y2="{h - _PAD}" stroke="#ccc"/>')
+    picked = {i: n for n, i in enumerate(found.pick_indices, start=1)}
+    for i, seg in enumerate(found.segments):
+        if seg.score is None:
+            continue
+        colour, width = ("#e8590c", 4) if i in picked else ("#4c6ef5", 2)
+        parts.append(f'<line x1="{x(seg.start):.1f}" y1="{y(seg.score):.1f}" '
+                     f'x2="{x(seg.end):.1f}" y2="{y(seg.score):.1f}" stroke="{colour}" '
+                     f'stroke-width="{width}" stroke-opacity="{1 if i in picked else 0.5}">'
+                     f'<title>{_clock(seg.start)}–{_clock(seg.end)}: {seg.score:.3f}</title>'
+                     '</line>')
+        if i in picked:
+            parts.append(f'<text x="{x((seg.start + seg.end) / 2):.1f}" '
+                         f'y="{y(seg.score) - 6:.1f}" font-size="12" text-anchor="middle" '
+                         f'fill="#e8590c">{picked[i]}</text>')
+    ticks = min(10, max(1, int(duration // 10)))
+    step = duration / ticks
+    for n in range(ticks + 1):
+        t = n * step
+        parts.append(f'<text x="{x(t):.1f}" y="{h - 8}" font-size="11" text-anchor="middle" '
+                     f'fill="#666">{_clock(t)}</text>')
+    parts.append(f'<text x="4" y="{_PAD - 8}" font-size="11" fill="#666">score</text>')
+    parts.append("</svg>")
+    return "".join(parts)
