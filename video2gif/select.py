@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DUPLICATE_SIMILARITY = 0.92  # cosine similarity of descriptors above which two picks look alike
+DUPLICATE_SIMILARITY = 0.8  # cosine similarity of descriptors at or above which two picks look alike
 MIN_GAP_SECONDS = 0.0  # picks must not overlap; raise to keep them further apart
 
 

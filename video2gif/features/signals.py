@@ -28,7 +28,7 @@ DESCRIPTOR_SIDE = 8  # a segment's look is summarised as 8×8 colour thumbnails
 # Motion is the mean absolute luma change per frame on 64×36 thumbnails (0-255 scale), converted to
 # change per 1/24 s so frame rate does not matter. Lively-but-readable motion sits near
 # MOTION_BEST; static shots and chaos both score low (log-normal bump of width MOTION_SPREAD).
-MOTION_BEST = 7.0
+MOTION_BEST = 2.0
 MOTION_SPREAD = 1.0  # in natural-log units
 SHARPNESS_HALF = 150.0  # Laplacian variance that scores 0.5
 COLOUR_HALF = 35.0  # Hasler-Süsstrunk colourfulness that scores 0.5
@@ -93,7 +93,8 @@ class SignalCollector(FrameConsumer):
         for seg in segments:
             lo, hi = np.searchsorted(times, [seg.start - 1e-6, seg.end - 1e-6])
             seg_motion = motion[lo + 1 : hi] if hi - lo > 1 else motion[lo:hi]
-            m = float(np.median(seg_motion)) if len(seg_motion) else 0.0
+            # Mean, not median: content with repeated frames shows motion on every other frame.
+            m = float(np.mean(seg_motion)) if len(seg_motion) else 0.0
             out["motion"].append(m)
             out["motion_appeal"].append(_bump(m, MOTION_BEST, MOTION_SPREAD))
             jumps = np.abs(np.diff(luma[lo:hi])) if hi - lo > 1 else np.zeros(0)

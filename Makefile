@@ -1,0 +1,30 @@
+# Two commands do everything: `make example` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUT ?= out
+
+.PHONY: setup example test benchmark clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned to the CPU build first: a newer or unpinned torch would pull GBs of CUDA packages.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+example: setup
+	$(VENV)/bin/video2gif make examples/big_buck_bunny_0_30.webm -o $(OUT)
+	@echo "Open $(OUT)/big_buck_bunny_0_30/index.html to see the GIFs."
+
+test: setup
+	$(PY) -m pytest -q
+
+benchmark: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
