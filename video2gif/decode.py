@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
@@ -36,6 +39,7 @@ from .errors import DecodeError, InputError
 # Fewer decoding errors than this are tolerated (a damaged packet in a long file); more means the
 # file is not worth decoding on.
 MAX_BAD_PACKETS = 200
+QUEUE_FRAMES = 8  # decoded frames waiting for the consumers; bounds memory
 
 
 @dataclass(frozen=True)
@@ -251,6 +255,48 @@ class _Sampler:
         self.consumer.push(index, time, image)
 
 
+class _ConsumerThread:
+    """Runs the consumers beside the decoder so scaling and analysis use the second core.
+
+    FFmpeg's decoding and scaling release the GIL, so the decoder (producer) and the consumers
+    overlap. A small bounded queue keeps memory flat; the first consumer error stops the pass and
+    is raised in the caller's thread.
+    """
+
+    def __init__(self, samplers: list[_Sampler]) -> None:
+        self.samplers = samplers
+        self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="video2gif-consumers", daemon=True)
+
+    def __enter__(self) -> _ConsumerThread:
+        self.thread.start()
+        return self
+
+    def put(self, index: int, time: float, frame: av.VideoFrame) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((index, time, frame))
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # keep draining so the producer never blocks
+            index, time, frame = item
+            converted: dict = {}
+            try:
+                for sampler in self.samplers:
+                    sampler.offer(index, time, frame, converted)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                self.error = e
+
+    def __exit__(self, *exc) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
 def decode_pass(
     path: str | os.PathLike,
     consumers: Sequence[FrameConsumer],
@@ -274,10 +320,7 @@ def decode_pass(
         stream = container.streams.video[0]
         _prepare(stream)
         frames = _frames(container, stream, path)
-        try:
-            first = next(frames, None)
-        except DecodeError:
-            raise
+        first = next(frames, None)
         if first is None:
             raise DecodeError(path, "the video stream has no decodable frame")
         info = _info_from(path, container, stream, first)
@@ -289,27 +332,26 @@ def decode_pass(
         index = 0
         time = 0.0
         last_time = -math.inf
-        durations: list[float] = []
+        durations: deque[float] = deque(maxlen=32)  # recent frame durations only
         frame: av.VideoFrame | None = first
-        while frame is not None:
-            if frame.time is not None:
-                time = float(frame.time) - t0
-            else:
-                time = last_time + fallback_step if index else 0.0
-            if time <= last_time:  # broken or repeated timestamps: keep times increasing
-                time = last_time + 1e-3
-            if index:
-                durations.append(time - last_time)
-            converted: dict = {}
-            for s in samplers:
-                s.offer(index, time, frame, converted)
-            if on_progress is not None and index % 64 == 0:
-                on_progress(time, info.duration)
-            last_time = time
-            index += 1
-            frame = next(frames, None)
+        with _ConsumerThread(samplers) as worker:
+            while frame is not None:
+                if frame.time is not None:
+                    time = float(frame.time) - t0
+                else:
+                    time = last_time + fallback_step if index else 0.0
+                if time <= last_time:  # broken or repeated timestamps: keep times increasing
+                    time = last_time + 1e-3
+                if index:
+                    durations.append(time - last_time)
+                worker.put(index, time, frame)
+                if on_progress is not None and index % 64 == 0:
+                    on_progress(time, info.duration)
+                last_time = time
+                index += 1
+                frame = next(frames, None)
         # The last frame lasts as long as a typical frame.
-        last_duration = float(np.median(durations[-32:])) if durations else fallback_step
+        last_duration = float(np.median(durations)) if durations else fallback_step
         counted = replace(info, frames=index, duration=time + last_duration)
         for c in consumers:
             c.finish(counted)

@@ -1,0 +1,65 @@
+"""Shared helpers for benchmark scripts: the machine's description, child-process peak memory,
+and replacing one section of a markdown results file."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = REPO.parent / "shared" / "media"
+WORK = REPO / "benchmarks" / "_work"
+
+
+def machine() -> str:
+    """One line: CPU model, cores, memory, Python and library versions."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 2**20:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    import av
+    import numpy
+
+    return (f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}, "
+            f"PyAV {av.__version__}, NumPy {numpy.__version__}")
+
+
+def run_measured(cmd: list[str]) -> tuple[float, float, str]:
+    """Run ``cmd``; return (wall seconds, peak resident MiB of that process, its stdout)."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.read()[-2000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+def write_section(path: Path, title: str, body: str) -> None:
+    """Replace (or append) the '## title' section of a markdown file."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"## {title}\n\n{body.strip()}\n\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else (
+        text.rstrip() + "\n\n" + section)
+    path.write_text(text)
