@@ -120,7 +120,7 @@ body{{font:15px/1.4 system-ui,sans-serif;margin:24px;background:#fafafa;color:#2
 h1{{font-size:20px;margin:0 0 4px}} .meta{{color:#666;margin-bottom:16px}}
 .grid{{display:flex;flex-wrap:wrap;gap:16px}}
 figure{{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;
-max-width:500px}}
+max-width:330px}}
 figure img,figure video{{display:block;max-width:100%;height:auto}}
 figcaption{{margin-top:6px}} table{{font-size:13px;color:#444}} td{{padding:0 8px 0 0}}
 .missing{{padding:40px;color:#999}} svg{{background:#fff;border:1px solid #ddd;margin-top:20px;
