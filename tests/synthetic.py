@@ -151,3 +151,73 @@ def fade_through_black(a: Callable, b: Callable, n_a: int, n_fade: int, n_b: int
         out.append((b(j).astype(np.float32) * g).round().astype(np.uint8))
     out.extend(b(n_fade + i) for i in range(n_b))
     return out
+
+
+def write_gif(
+    path: Path,
+    frames: Iterable[np.ndarray],
+    delays_ms: int | Iterable[int] = 100,
+    width: int | None = None,
+    crop: float = 0.0,
+    colors: int = 256,
+) -> Path:
+    """Write RGB frames as an animated GIF the way GIF makers do: optionally cropped (``crop`` of
+    each side), resized to ``width``, reduced to a ``colors``-colour palette with Floyd-Steinberg
+    dithering; ``delays_ms`` per frame (GIF stores them in 10 ms units)."""
+    from PIL import Image
+
+    images = []
+    for frame in frames:
+        im = Image.fromarray(np.ascontiguousarray(frame))
+        if crop:
+            w, h = im.size
+            cx, cy = int(round(crop * w)), int(round(crop * h))
+            im = im.crop((cx, cy, w - cx, h - cy))
+        if width:
+            im = im.resize((width, max(2, round(im.height * width / im.width))),
+                           Image.Resampling.LANCZOS)
+        images.append(im.quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
+                                  dither=Image.Dither.FLOYDSTEINBERG))
+    delays = delays_ms if isinstance(delays_ms, int) else list(delays_ms)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=delays, loop=0)
+    return path
+
+
+def panning(seed: int, speed: int) -> Callable[[int], np.ndarray]:
+    """A camera panning ``speed`` pixels per frame along a strip of textures, never wrapping
+    around (fast motion that is still one shot). The strip is long enough for 240 frames."""
+    tiles = -(-speed * 240 // W) + 2
+    strip = np.concatenate([textured(seed + 101 * t) for t in range(tiles)], axis=1)
+
+    def frame(i: int) -> np.ndarray:
+        x = i * speed
+        return np.ascontiguousarray(strip[:, x : x + W])
+
+    return frame
+
+
+def with_flash(frames: list[np.ndarray], at: int, count: int = 1, level: float = 1.0) -> list:
+    """Frames ``at`` … ``at + count - 1`` washed towards white (``level`` 1 is pure white), as a
+    photographer's flash does; returns a new list."""
+    out = list(frames)
+    for i in range(at, at + count):
+        f = out[i].astype(np.float32)
+        out[i] = (f * (1 - level) + 255 * level).round().astype(np.uint8)
+    return out
+
+
+def gliding(seed: int, speed: float) -> Callable[[int], np.ndarray]:
+    """A camera gliding ``speed`` pixels per frame over a smooth picture (soft colour regions, as
+    most filmed scenes are at thumbnail size), for up to 240 frames without wrapping around."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    width = W + int(np.ceil(speed * 240)) + 1
+    cells = rng.integers(0, 256, size=(6, max(2, width // 24), 3), dtype=np.uint8)
+    big = np.asarray(Image.fromarray(cells).resize((width, H), Image.Resampling.BICUBIC))
+
+    def frame(i: int) -> np.ndarray:
+        x = int(round(i * speed))
+        return np.ascontiguousarray(big[:, x : x + W])
+
+    return frame

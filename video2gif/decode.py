@@ -23,6 +23,7 @@ import math
 import os
 import queue
 import threading
+import warnings
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -34,12 +35,14 @@ import av
 import av.error
 import numpy as np
 
-from .errors import DecodeError, InputError
+from .errors import DecodeError, FeatureWarning, InputError
 
 # Fewer decoding errors than this are tolerated (a damaged packet in a long file); more means the
 # file is not worth decoding on.
 MAX_BAD_PACKETS = 200
 QUEUE_FRAMES = 8  # decoded frames waiting for the consumers; bounds memory
+AUDIO_RATE = 16000  # Hz: audio consumers get mono float32 samples at this rate
+MAX_BAD_AUDIO_PACKETS = 20  # more undecodable audio packets than this: the track is given up
 
 
 @dataclass(frozen=True)
@@ -204,11 +207,16 @@ def _info_from(path, container, stream, first: av.VideoFrame) -> VideoInfo:
     )
 
 
-def _frames(container, stream, path) -> Iterator[av.VideoFrame]:
-    """Decode the video stream only, skipping damaged packets up to a bound."""
+def _frames(container, stream, path, audio: _AudioTap | None = None) -> Iterator[av.VideoFrame]:
+    """Decode the video stream, skipping damaged packets up to a bound; audio packets, when
+    ``audio`` is given, are demuxed in the same read and handed to it."""
     bad = 0
     last_error = ""
-    for packet in container.demux(stream):
+    streams = (stream, audio.stream) if audio is not None else (stream,)
+    for packet in container.demux(*streams):
+        if audio is not None and packet.stream.index == audio.stream.index:
+            audio.feed(packet)
+            continue
         try:
             frames = packet.decode()
         except av.error.FFmpegError as e:
@@ -218,6 +226,89 @@ def _frames(container, stream, path) -> Iterator[av.VideoFrame]:
                 raise DecodeError(path, f"too many undecodable packets ({last_error})") from None
             continue
         yield from frames
+
+
+class AudioConsumer(ABC):
+    """A stage that takes the audio track from the same pass, as mono float32 samples at
+    :data:`AUDIO_RATE` in [-1, 1].
+
+    Required: :meth:`push`. Optional hooks: :meth:`start`, :meth:`finish` (called even for a
+    video without audio, which then pushes nothing) and :meth:`fail` (the track turned out to be
+    broken: drop what was collected; video decoding goes on).
+    """
+
+    def start(self, info: VideoInfo) -> None:  # noqa: B027 - optional hook
+        """Called once before the first samples."""
+
+    @abstractmethod
+    def push(self, time: float, samples: np.ndarray) -> None:
+        """Receive ``samples`` whose first one plays at ``time`` seconds from the first frame."""
+
+    def finish(self, info: VideoInfo) -> None:  # noqa: B027 - optional hook
+        """Called once after the last samples."""
+
+    def fail(self, reason: str) -> None:  # noqa: B027 - optional hook
+        """The audio track could not be decoded; no more samples will come."""
+
+
+class _AudioTap:
+    """Decodes the first audio stream beside the video. A broken track never stops the video:
+    after too many bad packets (or a resampling failure) it warns once and goes quiet."""
+
+    def __init__(self, consumers: Sequence[AudioConsumer], stream, path) -> None:
+        self.consumers = consumers
+        self.stream = stream
+        self.path = path
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        self.t0: float | None = None  # the video's first frame time, once known
+        self.pending: list[tuple[float, np.ndarray]] = []  # samples decoded before that
+        self.bad = 0
+        self.active = True
+
+    def begin(self, t0: float) -> None:
+        self.t0 = t0
+        for time, samples in self.pending:
+            self._push(time, samples)
+        self.pending = []
+
+    def feed(self, packet: av.Packet) -> None:
+        if not self.active:
+            return
+        decoded = []
+        try:
+            for frame in packet.decode():
+                time = float(frame.time) if frame.time is not None else None
+                for out in self.resampler.resample(frame):
+                    decoded.append((time, out.to_ndarray().reshape(-1).astype(np.float32)))
+                    if time is not None:
+                        time += out.samples / AUDIO_RATE
+        except av.error.FFmpegError as e:
+            self.bad += 1
+            if self.bad > MAX_BAD_AUDIO_PACKETS:
+                self._fail(f"too many undecodable audio packets ({_ffmpeg_reason(e)})")
+            return
+        except (ValueError, RuntimeError) as e:  # layouts or formats the resampler refuses
+            self._fail(f"{type(e).__name__}: {e}")
+            return
+        for time, samples in decoded:
+            if time is None or not len(samples):
+                continue
+            if self.t0 is None:
+                self.pending.append((time, samples))
+            else:
+                self._push(time, samples)
+
+    def _push(self, time: float, samples: np.ndarray) -> None:
+        for c in self.consumers:
+            c.push(time - self.t0, samples)
+
+    def _fail(self, reason: str) -> None:
+        self.active = False
+        self.pending = []
+        warnings.warn(FeatureWarning(f"{self.path}: audio track unusable, audio signals are off "
+                                     f"for this video ({reason})"), stacklevel=2)
+        for c in self.consumers:
+            c.fail(reason)
 
 
 class _Sampler:
@@ -234,6 +325,9 @@ class _Sampler:
         self.next_time = 0.0
         self.format = req.pixel_format
         self.interpolation = req.interpolation
+        # One reformatter keeps its swscale context: frame.reformat() builds a new one per frame,
+        # which costs several times the scaling itself on small outputs.
+        self.reformatter = av.video.reformatter.VideoReformatter()
 
     def offer(self, index: int, time: float, frame: av.VideoFrame, cache: dict) -> None:
         if self.period:
@@ -245,8 +339,8 @@ class _Sampler:
         key = (w, h, self.format, self.interpolation)
         image = cache.get(key)
         if image is None:  # consumers asking for the same picture share one conversion
-            image = frame.reformat(
-                width=w, height=h, format=self.format, interpolation=self.interpolation
+            image = self.reformatter.reformat(
+                frame, width=w, height=h, format=self.format, interpolation=self.interpolation
             ).to_ndarray()
             if self.rotation:
                 image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
@@ -301,6 +395,7 @@ def decode_pass(
     path: str | os.PathLike,
     consumers: Sequence[FrameConsumer],
     on_progress: Callable[[float, float], None] | None = None,
+    audio: Sequence[AudioConsumer] = (),
 ) -> VideoInfo:
     """Decode ``path`` once and feed every consumer the frames it asked for.
 
@@ -308,6 +403,8 @@ def decode_pass(
         path: the video.
         consumers: stages that need pixels; each gets ``start``, ``push`` per frame, ``finish``.
         on_progress: called as ``on_progress(seconds_done, seconds_total)`` now and then.
+        audio: stages that need the sound; its packets are demuxed in the same read. A broken
+            audio track gives a :class:`~video2gif.errors.FeatureWarning`, never an error.
 
     Returns:
         VideoInfo with the exact decoded frame count and duration.
@@ -319,13 +416,18 @@ def decode_pass(
     with _open(path) as container:
         stream = container.streams.video[0]
         _prepare(stream)
-        frames = _frames(container, stream, path)
+        tap = None
+        if audio and container.streams.audio:
+            tap = _AudioTap(audio, container.streams.audio[0], path)
+        frames = _frames(container, stream, path, tap)
         first = next(frames, None)
         if first is None:
             raise DecodeError(path, "the video stream has no decodable frame")
         info = _info_from(path, container, stream, first)
-        for c in consumers:
+        for c in [*consumers, *audio]:
             c.start(info)
+        if tap is not None:
+            tap.begin(info.start_time)
         samplers = [_Sampler(c, info) for c in consumers]
         t0 = info.start_time
         fallback_step = 1.0 / float(info.fps)
@@ -353,7 +455,7 @@ def decode_pass(
         # The last frame lasts as long as a typical frame.
         last_duration = float(np.median(durations)) if durations else fallback_step
         counted = replace(info, frames=index, duration=time + last_duration)
-        for c in consumers:
+        for c in [*consumers, *audio]:
             c.finish(counted)
         if on_progress is not None:
             on_progress(counted.duration, counted.duration)
