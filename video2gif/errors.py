@@ -36,6 +36,13 @@ class DecodeError(InputError):
     """The file opened but its video could not be decoded."""
 
 
+class DatasetError(InputError):
+    """An annotation, dataset or prediction file (or one of its rows) is malformed.
+
+    ``target`` is ``path:line`` when a particular row is at fault.
+    """
+
+
 class UsageError(Video2GifError, ValueError):
     """An option or argument has a bad value (exit code 2)."""
 
@@ -54,5 +61,18 @@ class Video2GifWarning(UserWarning):
     """Something degraded but the work went on."""
 
 
+class DatasetWarning(Video2GifWarning):
+    """A dataset row was skipped (malformed, or unusable for evaluation); names its file:line."""
+
+
 class SizeBudgetWarning(Video2GifWarning):
     """An output could not be brought under the requested byte budget."""
+
+
+class FeatureWarning(Video2GifWarning):
+    """A signal could not be measured for this video (e.g. a broken audio track); scoring goes
+    on without it."""
+
+
+class CacheWarning(Video2GifWarning):
+    """A feature cache entry was corrupt or stale and is rebuilt, or could not be written."""
