@@ -38,21 +38,28 @@ def machine() -> str:
             f"PyAV {av.__version__}, NumPy {numpy.__version__}")
 
 
+# A small launcher runs the command and reports its children's peak RSS. Measuring from this
+# process would be wrong: on Linux a child's ru_maxrss starts at its parent's RSS at fork time.
+_LAUNCHER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def run_measured(cmd: list[str]) -> tuple[float, float, str]:
     """Run ``cmd``; return (wall seconds, peak resident MiB of that process, its stdout)."""
-    import tempfile
+    import sys
 
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode:
-            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.read()[-2000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *cmd], capture_output=True,
+                          text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    peak_kib = int(proc.stderr.strip().splitlines()[-1])
+    return wall, peak_kib / 1024, proc.stdout
 
 
 def write_section(path: Path, title: str, body: str) -> None:
