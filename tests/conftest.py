@@ -24,6 +24,12 @@ def media(relative: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _private_feature_cache(tmp_path_factory, monkeypatch):
+    """Feature caches default to a fresh temporary folder, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
+@pytest.fixture(autouse=True)
 def _fail_on_error_logs(caplog):
     """A test that logs at ERROR level fails, even if it passes otherwise."""
     yield

@@ -211,9 +211,19 @@ def _frames(container, stream, path, audio: _AudioTap | None = None) -> Iterator
     """Decode the video stream, skipping damaged packets up to a bound; audio packets, when
     ``audio`` is given, are demuxed in the same read and handed to it."""
     bad = 0
+    decoded = 0
     last_error = ""
     streams = (stream, audio.stream) if audio is not None else (stream,)
-    for packet in container.demux(*streams):
+    packets = container.demux(*streams)
+    while True:
+        try:
+            packet = next(packets, None)
+        except av.error.FFmpegError as e:  # the container breaks here (e.g. a size field gone
+            if not decoded:  # wrong asks for gigabytes; found by tests/test_fuzz.py)
+                raise DecodeError(path, f"damaged container ({_ffmpeg_reason(e)})") from None
+            return  # keep what was decoded, as for a file cut short
+        if packet is None:
+            return
         if audio is not None and packet.stream.index == audio.stream.index:
             audio.feed(packet)
             continue
@@ -225,6 +235,7 @@ def _frames(container, stream, path, audio: _AudioTap | None = None) -> Iterator
             if bad > MAX_BAD_PACKETS:
                 raise DecodeError(path, f"too many undecodable packets ({last_error})") from None
             continue
+        decoded += len(frames)
         yield from frames
 
 
@@ -287,7 +298,7 @@ class _AudioTap:
             if self.bad > MAX_BAD_AUDIO_PACKETS:
                 self._fail(f"too many undecodable audio packets ({_ffmpeg_reason(e)})")
             return
-        except (ValueError, RuntimeError) as e:  # layouts or formats the resampler refuses
+        except Exception as e:  # noqa: BLE001 - no decoder, a layout the resampler refuses…
             self._fail(f"{type(e).__name__}: {e}")
             return
         for time, samples in decoded:

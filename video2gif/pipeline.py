@@ -23,6 +23,9 @@ import numpy as np
 from .decode import VideoInfo, decode_pass
 from .encode import EncodedOutput, EncodeOptions, encode_segment
 from .features import SegmentFeatures
+from .features.extract import FeatureExtractor, FeatureOptions
+from .features.novelty import DUPLICATE_SIMILARITY as COMBINED_DUPLICATE_SIMILARITY
+from .features.novelty import combine_descriptors
 from .features.signals import SignalCollector
 from .rank import Scorer, load_model
 from .report import write_index_html, write_segments_json
@@ -84,6 +87,7 @@ def find_highlights(
     segment_options: SegmentOptions | None = None,
     shot_options: ShotOptions | None = None,
     on_progress: Progress | None = None,
+    features: FeatureExtractor | FeatureOptions | None = None,
 ) -> Highlights:
     """Decode ``path`` once, cut it into candidates, score them and pick the best ``k``.
 
@@ -94,6 +98,9 @@ def find_highlights(
         segment_options: candidate lengths and stride.
         shot_options: shot detector tuning.
         on_progress: called as ``on_progress("analyse", seconds_done, seconds_total)``.
+        features: backbone, face and sound measurements: a :class:`FeatureExtractor` (reuse one
+            across videos: it holds the loaded backbone and the feature cache) or
+            :class:`FeatureOptions`; default: EfficientNet-Lite0, faces and sound, no cache.
 
     Returns:
         Highlights with every candidate scored and the picks.
@@ -107,9 +114,14 @@ def find_highlights(
     segment_options = (segment_options or SegmentOptions()).validate()
     detector = ShotDetector(shot_options)
     signals = SignalCollector()
-    consumers = [detector, *signals.consumers(), *scorer.consumers()]
+    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
+    cached = extractor.prepare(path)
+    consumers = [detector, *signals.consumers(), *extractor.consumers(), *scorer.consumers()]
     progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
-    info = decode_pass(path, consumers, on_progress=progress)
+    info = decode_pass(path, consumers, on_progress=progress,
+                       audio=extractor.audio_consumers())
+    if not cached:
+        extractor.save_cached(meta={"video": info.to_dict()})
 
     segmentation = make_segments(
         detector.shots, float(info.fps), info.duration, segment_options, detector.times
@@ -118,11 +130,19 @@ def find_highlights(
     features = SegmentFeatures(
         info=info,
         segments=segments,
-        signals=signals.segment_signals(segments, _gradual_transitions(detector.shots)),
+        signals={**signals.segment_signals(segments, _gradual_transitions(detector.shots)),
+                 **extractor.signals(segments)},
+        embeddings=extractor.embeddings(segments),
     )
     scores = np.asarray(scorer.score(features), dtype=np.float64)
     bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
-    picks = select_top_k(bounds, scores, k, signals.segment_descriptors(segments))
+    layout = signals.segment_descriptors(segments)
+    meaning = extractor.descriptors(segments)  # with a backbone: compare content too
+    if meaning is None:
+        picks = select_top_k(bounds, scores, k, layout)
+    else:
+        picks = select_top_k(bounds, scores, k, combine_descriptors(meaning, layout),
+                             COMBINED_DUPLICATE_SIMILARITY)
     ranks = _ranks(scores)
     rows = features.signal_rows()
     scored = [
@@ -158,6 +178,7 @@ def make_gifs(
     shot_options: ShotOptions | None = None,
     folder_name: str | None = None,
     on_progress: Progress | None = None,
+    features: FeatureExtractor | FeatureOptions | None = None,
 ) -> MadeGifs:
     """Find the best ``k`` moments of ``path`` and write them with a report.
 
@@ -168,7 +189,7 @@ def make_gifs(
     Arguments:
         path: the video.
         outdir: where the video's folder goes (created if needed).
-        k, model, segment_options, shot_options: as :func:`find_highlights`.
+        k, model, segment_options, shot_options, features: as :func:`find_highlights`.
         encode_options: output format, width, fps and byte budget.
         folder_name: name of the video's folder (default: the video's file stem).
         on_progress: as :func:`find_highlights`, plus ``("encode", done, total)``.
@@ -180,7 +201,8 @@ def make_gifs(
         as :func:`find_highlights`, and EncodeError when an output cannot be written.
     """
     encode_options = encode_options or EncodeOptions()
-    found = find_highlights(path, k, model, segment_options, shot_options, on_progress)
+    found = find_highlights(path, k, model, segment_options, shot_options, on_progress,
+                            features)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     folder = outdir / (folder_name or Path(path).stem)

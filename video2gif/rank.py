@@ -35,6 +35,12 @@ PRIOR_WEIGHTS: dict[str, float] = {
     "colourfulness": 0.15,
     "stability": 0.10,  # no flashes or cuts inside the segment
     "near_transition": -0.30,
+    # GIFs favour people and lively moments (video2gif.features: faces, audio, novelty). A video
+    # without sound or faces lacks those signals; within one video the ranking stays fair.
+    "faces": 0.25,  # share of sampled frames showing a frontal face
+    "face_size": 0.15,  # how close-up the largest face is
+    "sound_excitement": 0.20,  # louder than the video's own median level
+    "novelty": 0.10,  # content unlike the video's typical content
 }
 
 
@@ -82,9 +88,23 @@ class PriorScorer(Scorer):
         return {"name": self.name, "weights": self.weights}
 
 
+def _original(**options) -> Scorer:
+    from .features.original import load_original  # C3D: torch and the user's weights files
+
+    return load_original(**options)
+
+
+def _context(**_options) -> Scorer:
+    from .ranknet import load_context_model  # the shipped context RankNet (PHD-GIFs)
+
+    return load_context_model()
+
+
 # Registry of named models: name -> factory taking keyword options (e.g. weights_dir).
 MODELS: dict[str, Callable[..., Scorer]] = {
     "prior": lambda **_: PriorScorer(),
+    "video2gif-original": _original,
+    "context": _context,
 }
 
 
@@ -114,4 +134,6 @@ def load_model(name_or_path: str | os.PathLike = "prior", **options) -> Scorer:
 
 def _load_model_file(path: Path, **options) -> Scorer:
     """Model files are read by the training module, which owns their format."""
-    raise ModelError(path, "model files are not supported by this version")
+    from .ranknet import load_model_file
+
+    return load_model_file(path, **options)

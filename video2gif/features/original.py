@@ -1,0 +1,224 @@
+"""The original Video2GIF model (Gygli et al., CVPR 2016) as released: C3D fc6 → 512 ReLU → 128
+ReLU → 1 linear score.
+
+``video2gif make --model video2gif-original --weights-dir DIR`` scores with it. DIR holds the
+three released files: ``c3d_model.pkl`` and ``snipplet_mean.npy`` (see
+:mod:`video2gif.features.c3d`) and ``video2gif_weights.npz``, whose key ``arr_0`` holds six arrays:
+W and b of the two hidden layers and of the score layer, dense W as (in, out).
+
+Scoring follows the release: windows of 16 consecutive frames at the native frame rate, one every
+8 frames; each window is scored on itself and on its horizontal mirror and the two averaged; a
+segment's score is the mean over its windows. The windows come from the single decode pass, on a
+grid of 8 frames from the video's first frame, shared by overlapping candidates (the release cut
+its windows from each segment's own first frame, so the window set can be shifted by up to 7
+frames). A segment shorter than 16 frames gets no score (NaN, shown as ``null`` in segments.json;
+the model description counts them).
+
+Example:
+    >>> scorer = OriginalScorer.from_dir("~/video2gif-weights")  # doctest: +SKIP
+    >>> found = video2gif.find_highlights("clip.mp4", model=scorer)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..decode import FrameConsumer
+from ..errors import ModelError
+from ..rank import Scorer
+from . import SegmentFeatures
+from .backbones import Backbone, EmbeddingCollector, FrameSpec, SampleEmbeddings, segment_members
+from .c3d import (
+    C3D_FILE,
+    CLIP_FRAMES,
+    CLIP_STRIDE,
+    HEAD_FILE,
+    INTERPOLATION,
+    MEAN_FILE,
+    RESIZE_HEIGHT,
+    RESIZE_WIDTH,
+    C3DConfig,
+    C3DModel,
+    file_id,
+    read_npz_arrays,
+    required_file,
+    weights_dir,
+)
+
+MODEL_NAME = "video2gif-original"
+HEAD_UNITS = (512, 128, 1)  # h1, h2, score
+HEAD_LAYERS = ("h1", "h2", "score")
+HEAD_KEY = "arr_0"  # the npz key holding the six arrays
+WINDOWS_KEY = "video2gif-original/windows"  # SegmentFeatures.extra key of per-window scores
+
+
+def load_head_weights(path: str | os.PathLike, inputs: int = 4096) -> dict:
+    """Read ``video2gif_weights.npz`` into a state dict for :func:`build_head`.
+
+    Arguments:
+        path: the released archive; ``arr_0`` holds [W1, b1, W2, b2, W3, b3] with dense W as
+            (in, out). Six separate keys ``arr_0`` … ``arr_5`` are accepted too.
+        inputs: width of the features fed to the head (C3D fc6: 4096).
+
+    Returns:
+        ``{"h1.weight": tensor (512, inputs), …, "score.bias": tensor (1,)}``.
+
+    Raises:
+        ModelError: missing file, missing key, wrong number of arrays or a wrong shape.
+    """
+    import torch
+
+    arrays = read_npz_arrays(path)
+    if HEAD_KEY not in arrays:
+        found = ", ".join(sorted(arrays)) or "none"
+        raise ModelError(path, f"no key {HEAD_KEY!r} (keys: {found})")
+    first = arrays[HEAD_KEY]
+    if first.dtype == object:
+        params = list(first.ravel())
+    elif all(f"arr_{i}" in arrays for i in range(6)):
+        params = [arrays[f"arr_{i}"] for i in range(6)]
+    else:
+        raise ModelError(path, f"{HEAD_KEY!r} must hold the six head arrays, found one "
+                         f"{first.dtype} array of shape {first.shape}")
+    if len(params) != 2 * len(HEAD_LAYERS):
+        raise ModelError(path, f"{HEAD_KEY!r} holds {len(params)} arrays; expected 6 (W, b of "
+                         f"{', '.join(HEAD_LAYERS)})")
+    state = {}
+    cin = inputs
+    for i, (layer, cout) in enumerate(zip(HEAD_LAYERS, HEAD_UNITS)):
+        w, b = (np.asarray(a) for a in params[2 * i : 2 * i + 2])
+        if w.shape != (cin, cout) or b.shape != (cout,):
+            raise ModelError(path, f"{layer}: W {w.shape}, b {b.shape}; expected W "
+                             f"{(cin, cout)}, b {(cout,)} (dense W is (in, out))")
+        state[f"{layer}.weight"] = torch.from_numpy(np.ascontiguousarray(w.T, dtype=np.float32))
+        state[f"{layer}.bias"] = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32))
+        cin = cout
+    return state
+
+
+def build_head(inputs: int = 4096):
+    """The Video2GIF scoring head: inputs → 512 ReLU → 128 ReLU → 1 linear."""
+    import torch
+    from torch import nn
+
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.h1 = nn.Linear(inputs, HEAD_UNITS[0])
+            self.h2 = nn.Linear(HEAD_UNITS[0], HEAD_UNITS[1])
+            self.score = nn.Linear(HEAD_UNITS[1], HEAD_UNITS[2])
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = torch.relu(self.h1(x))
+            x = torch.relu(self.h2(x))
+            return self.score(x)[:, 0]
+
+    return Head().eval()
+
+
+class _WindowScores(Backbone):
+    """The full released model as a one-dimensional "backbone": a clip in, its score out
+    (the mean of the clip's and its mirror's), so the shared collector can batch it."""
+
+    name = MODEL_NAME
+    version = "1"
+    dim = 1
+    batch_size = 2
+
+    def __init__(self, c3d: C3DModel, head, head_id: str) -> None:
+        self.c3d = c3d
+        self.head = head
+        self.spec = FrameSpec(fps=None, width=RESIZE_WIDTH, height=RESIZE_HEIGHT,
+                              clip=c3d.network.config.frames, stride=CLIP_STRIDE,
+                              interpolation=INTERPOLATION)
+        self.weights_id = f"{c3d.weights_id}+{head_id}"
+
+    def encode(self, batch: np.ndarray) -> np.ndarray:
+        import torch
+
+        fc6 = self.c3d.fc6_with_mirror(batch)  # (2, n, 4096)
+        with torch.inference_mode():
+            scores = self.head(fc6.reshape(-1, fc6.shape[-1])).view(2, -1).mean(dim=0)
+        return scores.numpy().astype(np.float32)[:, None]
+
+
+class OriginalScorer(Scorer):
+    """Scores segments with the released Video2GIF model; see the module docstring."""
+
+    name = MODEL_NAME
+
+    def __init__(self, c3d: C3DModel, head, head_id: str = "") -> None:
+        self.windows = _WindowScores(c3d, head, head_id)
+        self._collector: EmbeddingCollector | None = None
+        self._unscored = 0
+
+    @classmethod
+    def from_files(cls, c3d_pkl, mean_npy, head_npz, config: C3DConfig | None = None
+                   ) -> OriginalScorer:
+        """Load the three released files (``config`` only for reduced test networks).
+
+        Raises:
+            ModelError: a file missing or malformed, naming the file and the problem.
+        """
+        config = config or C3DConfig()
+        c3d = C3DModel.from_files(c3d_pkl, mean_npy, config)
+        head = build_head(config.fc6)
+        head.load_state_dict(load_head_weights(head_npz, config.fc6), strict=True)
+        return cls(c3d, head, file_id(head_npz))
+
+    @classmethod
+    def from_dir(cls, folder: str | os.PathLike | None = None) -> OriginalScorer:
+        """Load ``c3d_model.pkl``, ``snipplet_mean.npy`` and ``video2gif_weights.npz`` from
+        ``folder`` (default: $VIDEO2GIF_WEIGHTS_DIR or the config entry ``weights_dir``).
+
+        Raises:
+            ModelError: no folder, or a file missing or malformed.
+        """
+        folder = weights_dir(folder)
+        return cls.from_files(required_file(folder, C3D_FILE), required_file(folder, MEAN_FILE),
+                              required_file(folder, HEAD_FILE))
+
+    def consumers(self) -> list[FrameConsumer]:
+        self._collector = EmbeddingCollector(self.windows)
+        return [self._collector]
+
+    def window_scores(self, features: SegmentFeatures) -> SampleEmbeddings:
+        """Per-window scores of the video: from ``features.extra`` if present, else from this
+        scorer's collector after the decode pass."""
+        windows = features.extra.get(WINDOWS_KEY)
+        if windows is None and self._collector is not None:
+            windows = self._collector.result
+        if windows is None:
+            raise ModelError(MODEL_NAME, "no window scores: run its consumers() in the decode "
+                             "pass before score()")
+        return windows
+
+    def score(self, features: SegmentFeatures) -> np.ndarray:
+        windows = self.window_scores(features)
+        scores = np.full(len(features.segments), np.nan)
+        if len(windows):
+            members = segment_members(windows, features.segments)
+            for i, (seg, rows) in enumerate(zip(features.segments, members)):
+                if seg.end_frame - seg.start_frame >= CLIP_FRAMES and len(rows):
+                    scores[i] = float(windows.vectors[rows, 0].mean())
+        self._unscored = int(np.isnan(scores).sum())
+        return scores
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "weights": self.windows.weights_id,
+            "windows": {"frames": CLIP_FRAMES, "stride": CLIP_STRIDE, "mirrored": True},
+            "unscored_segments": self._unscored,
+            "note": "segments shorter than 16 frames (one C3D window) get no score",
+        }
+
+
+def load_original(**options) -> OriginalScorer:
+    """Registry factory: ``load_model("video2gif-original", weights_dir=DIR)``."""
+    try:
+        return OriginalScorer.from_dir(options.get("weights_dir"))
+    except MemoryError:
+        raise ModelError(MODEL_NAME, "not enough memory to load the C3D weights") from None
