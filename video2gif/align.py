@@ -253,6 +253,11 @@ class _ThumbCollector(FrameConsumer):
         self.times.append(time)
 
 
+# What Pillow raises on a damaged GIF (IndexError: cut off inside a frame; DecompressionBombError:
+# a header claiming billions of pixels; both found by tests/test_fuzz.py).
+_PIL_DAMAGE = (OSError, ValueError, EOFError, IndexError, Image.DecompressionBombError)
+
+
 def read_gif(path: str | os.PathLike) -> GifFrames:
     """Hash every frame of a GIF (or of any animation or short video FFmpeg reads).
 
@@ -287,12 +292,12 @@ def read_gif(path: str | os.PathLike) -> GifFrames:
                 for frame in ImageSequence.Iterator(im):
                     delays.append(_gif_delay(frame.info.get("duration")))
                     thumbs.append(_thumb(frame))
-            except (OSError, ValueError, EOFError):
+            except _PIL_DAMAGE:
                 if not thumbs:  # damaged after some frames: keep those
                     raise
         times = np.concatenate([[0.0], np.cumsum(delays)[:-1]])
         durations = np.asarray(delays)
-    except (UnidentifiedImageError, OSError, ValueError, EOFError):
+    except (UnidentifiedImageError, *_PIL_DAMAGE):
         thumbs, times, durations, size = _read_with_ffmpeg(path)
     stack = np.stack(thumbs)
     hashes = _ThumbHasher([(0.0, 0.0)])(stack)[0]

@@ -1,0 +1,131 @@
+"""video2gif serve end to end in a real headless browser: Debian's chromium driven by Playwright.
+
+Playwright's own browser download is not used; the test launches /usr/bin/chromium (installed by
+``make test``'s setup) and skips when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import media
+from .test_batch import SETTINGS, clip
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PAGE_TIMEOUT = 120_000  # milliseconds for the GIFs of a 10 s clip to appear on a busy machine
+
+for module in ("fastapi", "uvicorn"):
+    pytest.importorskip(module, reason="the web app is an extra: pip install 'video2gif[serve]'")
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright (the test extra)")
+
+from video2gif.serve import BackgroundServer, ServeConfig  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium, or a skip when it is not installed."""
+    path = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
+    if not path:
+        pytest.skip("chromium is not installed (make test installs it: apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(path), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    config = ServeConfig(settings=SETTINGS, workers=1, queue=2,
+                         work_dir=str(tmp_path_factory.mktemp("browser-root")))
+    with BackgroundServer(config) as server:
+        yield server
+
+
+def test_a_dropped_video_becomes_gifs_in_the_browser(browser, server, tmp_path):
+    clip = media("moviepy/chaplin.mp4")
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    outside = []  # every request the page makes must stay on this server
+    page.on("request", lambda r: None if r.url.startswith(server.url) or
+            r.url.startswith(("data:", "blob:")) else outside.append(r.url))
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    page.wait_for_function("document.getElementById('limit').textContent.includes('MB')"
+                           " || document.getElementById('limit').textContent.includes('GB')")
+    page.fill("#k", "3")
+    page.set_input_files("#file", str(clip))
+
+    page.wait_for_selector("#results figure img", timeout=PAGE_TIMEOUT)
+    page.wait_for_function(
+        "[...document.querySelectorAll('#results img')].every(i => i.complete && "
+        "i.naturalWidth > 0)", timeout=PAGE_TIMEOUT)
+    cards = page.query_selector_all("#results figure")
+    assert 1 <= len(cards) <= 3
+    captions = [c.inner_text() for c in cards]
+    picks = [c.query_selector(".rank").inner_text() for c in cards]
+    assert picks == [f"#{n}" for n in range(1, len(cards) + 1)]
+    assert all("score" in c and " – " in c for c in captions)  # the score and the time range
+    assert page.inner_text("#status").startswith(f"{len(cards)} GIFs")
+    assert not page.is_visible("#error")
+
+    with page.expect_download() as info:
+        cards[0].query_selector("a.download").click()
+    download = info.value
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert saved.name == "chaplin-01.gif" and saved.read_bytes()[:6] == b"GIF89a"
+
+    with page.expect_download() as info:
+        page.click("#segments")
+    segments = tmp_path / "segments.json"
+    info.value.save_as(segments)
+    doc = json.loads(segments.read_text())
+    assert doc["video"]["path"] == "chaplin.mp4"
+    assert sum(1 for s in doc["segments"] if s["pick"]) == len(cards)
+
+    assert outside == [] and errors == []
+    context.close()
+
+
+def test_the_page_explains_a_refusal(browser, server, tmp_path):
+    """A file that is not a video: the job fails and the page says why."""
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("these are my notes, not a video\n" * 20)
+    page.set_input_files("#file", str(fake))
+    page.wait_for_selector("#error", state="visible", timeout=PAGE_TIMEOUT)
+    assert "not a readable media file" in page.inner_text("#error")
+    assert page.query_selector_all("#results figure") == []
+    page.close()
+
+
+def test_a_video_dropped_on_the_page_is_uploaded(browser, server, tmp_path):
+    """Drag and drop: a real drop event carrying the file, as a browser makes one."""
+    import base64
+
+    video = clip(tmp_path / "dropped clip.mp4", 71)
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    transfer = page.evaluate_handle(
+        """([name, data]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "video/mp4" }));
+            return transfer;
+        }""", [video.name, base64.b64encode(video.read_bytes()).decode()])
+    page.dispatch_event("#drop", "dragover", {"dataTransfer": transfer})
+    assert "over" in page.get_attribute("#drop", "class")
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    page.wait_for_selector("#results figure img", timeout=PAGE_TIMEOUT)
+    assert page.inner_text("#jobname") == "dropped clip.mp4"
+    assert "over" not in (page.get_attribute("#drop", "class") or "")
+    page.close()
