@@ -460,7 +460,8 @@ def _context_blocks(text: str) -> tuple[str, ...]:
                    "mark a val split).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first model.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for training [default: torch's choice].")
+              help="CPU threads for training [default: torch's choice]; on a busy "
+                   "machine 1 is often fastest.")
 @_with(_feature_opts)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(annotations, videos, output, loss, ensemble, context, epochs, patience,
