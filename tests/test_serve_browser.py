@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,15 @@ def server(tmp_path_factory):
         yield server
 
 
+def wait_until(page, expression: str, timeout: float = 10_000) -> None:
+    """Poll a JavaScript expression until it is true. Playwright's wait_for_function evaluates
+    its predicate with eval(), which the page's Content-Security-Policy rightly forbids."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.1)
+
+
 def test_a_dropped_video_becomes_gifs_in_the_browser(browser, server, tmp_path):
     clip = media("moviepy/chaplin.mp4")
     context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
@@ -58,15 +68,14 @@ def test_a_dropped_video_becomes_gifs_in_the_browser(browser, server, tmp_path):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server.url + "/")
-    page.wait_for_function("document.getElementById('limit').textContent.includes('MB')"
-                           " || document.getElementById('limit').textContent.includes('GB')")
+    wait_until(page, "document.getElementById('limit').textContent.includes('MB')"
+                     " || document.getElementById('limit').textContent.includes('GB')")
     page.fill("#k", "3")
     page.set_input_files("#file", str(clip))
 
     page.wait_for_selector("#results figure img", timeout=PAGE_TIMEOUT)
-    page.wait_for_function(
-        "[...document.querySelectorAll('#results img')].every(i => i.complete && "
-        "i.naturalWidth > 0)", timeout=PAGE_TIMEOUT)
+    wait_until(page, "[...document.querySelectorAll('#results img')].every(i => i.complete && "
+                     "i.naturalWidth > 0)", timeout=PAGE_TIMEOUT)
     cards = page.query_selector_all("#results figure")
     assert 1 <= len(cards) <= 3
     captions = [c.inner_text() for c in cards]

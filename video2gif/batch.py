@@ -42,6 +42,7 @@ from pathlib import Path
 from .encode import EncodeOptions
 from .errors import UsageError, Video2GifError
 from .features.extract import FeatureOptions
+from .rank import DEFAULT_MODEL
 from .segments import SegmentOptions
 
 # Extensions of the files a folder input contributes (lower case). GIFs are left out: they are
@@ -187,7 +188,7 @@ class MakeSettings:
     k: int = 5  # GIFs per video
     encode: EncodeOptions = field(default_factory=EncodeOptions)  # format, width, fps, budget
     segments: SegmentOptions = field(default_factory=SegmentOptions)  # candidate lengths
-    model: str = "prior"  # scorer: a registry name or a model file
+    model: str = DEFAULT_MODEL  # scorer: a registry name or a model file
     features: FeatureOptions = field(default_factory=FeatureOptions)  # backbone, faces, sound
     cache_dir: str | None = None  # feature cache folder (None: the default location)
     use_cache: bool = True  # read and write the feature cache

@@ -21,7 +21,7 @@ from .features.backbones import BACKBONES, DEFAULT_BACKBONE, NO_BACKBONE
 from .features.cache import FeatureCache
 from .features.extract import FeatureExtractor, FeatureOptions
 from .pipeline import find_highlights, make_gifs
-from .rank import load_model
+from .rank import DEFAULT_MODEL, load_model
 from .report import segments_document
 from .segments import SegmentOptions
 from .shots import detect_shots
@@ -96,7 +96,7 @@ _segment_opts = [
                  show_default=True, help="Longest candidate: shots up to this long stay whole."),
     click.option("--length", type=click.FloatRange(min=0.1), default=None,
                  help=f"Window length in longer shots, seconds [default: {SegmentOptions().length}]."),
-    click.option("--model", default="prior", show_default=True,
+    click.option("--model", default=DEFAULT_MODEL, show_default=True,
                  help="Scorer: a registered name or a model file."),
 ]
 

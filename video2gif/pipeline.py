@@ -27,7 +27,7 @@ from .features.extract import FeatureExtractor, FeatureOptions
 from .features.novelty import DUPLICATE_SIMILARITY as COMBINED_DUPLICATE_SIMILARITY
 from .features.novelty import combine_descriptors
 from .features.signals import SignalCollector
-from .rank import Scorer, load_model
+from .rank import DEFAULT_MODEL, Scorer, load_model
 from .report import write_index_html, write_segments_json
 from .segments import SegmentOptions, make_segments
 from .select import select_top_k
@@ -94,7 +94,8 @@ def find_highlights(
     Arguments:
         path: the video.
         k: how many picks at most.
-        model: a :class:`Scorer`, a model name or file (see :func:`load_model`); default "prior".
+        model: a :class:`Scorer`, a model name or file (see :func:`load_model`); default: the prior
+            blended with the shipped context model.
         segment_options: candidate lengths and stride.
         shot_options: shot detector tuning.
         on_progress: called as ``on_progress("analyse", seconds_done, seconds_total)``.
@@ -110,7 +111,7 @@ def find_highlights(
         ModelError: the model cannot be loaded or does not fit.
         UsageError: contradictory options.
     """
-    scorer = model if isinstance(model, Scorer) else load_model(model or "prior")
+    scorer = model if isinstance(model, Scorer) else load_model(model or DEFAULT_MODEL)
     segment_options = (segment_options or SegmentOptions()).validate()
     detector = ShotDetector(shot_options)
     signals = SignalCollector()
@@ -133,6 +134,7 @@ def find_highlights(
         signals={**signals.segment_signals(segments, _gradual_transitions(detector.shots)),
                  **extractor.signals(segments)},
         embeddings=extractor.embeddings(segments),
+        extra={"backbone_ids": _backbone_ids(extractor.backbone)},
     )
     scores = np.asarray(scorer.score(features), dtype=np.float64)
     bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
@@ -237,6 +239,14 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         staging.rename(folder)
+
+
+def _backbone_ids(backbone) -> dict[str, str]:
+    """name → name/version/weights of the backbone that made the embeddings, so a learned model
+    can refuse features of another version (numeric precision does not count)."""
+    if backbone is None:
+        return {}
+    return {backbone.name: f"{backbone.name}/{backbone.version}/{backbone.weights_id}"}
 
 
 def _ranks(scores: np.ndarray) -> list[int | None]:

@@ -100,15 +100,26 @@ def _context(**_options) -> Scorer:
     return load_context_model()
 
 
+def _default(**_options) -> Scorer:
+    """The visual prior blended with the shipped context RankNet (where in a video, how long)."""
+    from .ranknet import CONTEXT_WEIGHT, BlendedScorer, load_context_model
+
+    return BlendedScorer([(PriorScorer(), 1.0), (load_context_model(), CONTEXT_WEIGHT)],
+                         name=DEFAULT_MODEL)
+
+
+DEFAULT_MODEL = "default"  # what make/segments/find_highlights use unless told otherwise
+
 # Registry of named models: name -> factory taking keyword options (e.g. weights_dir).
 MODELS: dict[str, Callable[..., Scorer]] = {
+    DEFAULT_MODEL: _default,
     "prior": lambda **_: PriorScorer(),
     "video2gif-original": _original,
     "context": _context,
 }
 
 
-def load_model(name_or_path: str | os.PathLike = "prior", **options) -> Scorer:
+def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, **options) -> Scorer:
     """Load a scorer by registry name or from a model file.
 
     Arguments:
