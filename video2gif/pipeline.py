@@ -12,9 +12,10 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
 import secrets
+import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,8 @@ from .report import write_index_html, write_segments_json
 from .segments import SegmentOptions, make_segments
 from .select import select_top_k
 from .shots import ShotDetector, ShotList, ShotOptions
+
+ENCODE_THREADS = 2  # picks encoded at once
 
 # Progress callback: (stage, done, total); stage is "analyse" (seconds of video) or "encode" (GIFs).
 Progress = Callable[[str, float, float], None]
@@ -211,14 +214,7 @@ def make_gifs(
     staging = outdir / f".{folder.name}.partial-{os.getpid()}-{secrets.token_hex(3)}"
     staging.mkdir()
     try:
-        outputs = []
-        for n, seg in enumerate(found.picks, start=1):
-            name = f"{n:02d}.{encode_options.format}"
-            outputs.append(
-                encode_segment(path, seg.start, seg.end, staging / name, encode_options)
-            )
-            if on_progress:
-                on_progress("encode", n, len(found.picks))
+        outputs = _encode_picks(path, found.picks, staging, encode_options, on_progress)
         names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
         write_segments_json(found, staging / "segments.json", names)
         write_index_html(found, staging / "index.html", names)
@@ -228,6 +224,26 @@ def make_gifs(
         raise
     outputs = [o.__class__(**{**o.__dict__, "path": folder / o.path.name}) for o in outputs]
     return MadeGifs(highlights=found, folder=folder, outputs=outputs)
+
+
+def _encode_picks(path, picks, folder: Path, options: EncodeOptions,
+                  on_progress: Progress | None) -> list[EncodedOutput]:
+    """Encode the picks as 01.gif, 02.gif, … two at a time: FFmpeg releases the GIL, so both
+    cores work."""
+    done = 0
+
+    def encode(n_seg):
+        nonlocal done
+        n, seg = n_seg
+        out = encode_segment(path, seg.start, seg.end, folder / f"{n:02d}.{options.format}",
+                             options)
+        done += 1
+        if on_progress:
+            on_progress("encode", done, len(picks))
+        return out
+
+    with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
+        return list(pool.map(encode, enumerate(picks, start=1)))
 
 
 def _swap_into_place(staging: Path, folder: Path) -> None:

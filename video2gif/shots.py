@@ -41,6 +41,10 @@ from .decode import FrameConsumer, FrameRequest, VideoInfo, decode_pass
 from .errors import UsageError
 
 THUMB_WIDTH, THUMB_HEIGHT = 64, 36  # pixels asked of FFmpeg; 2×2 blocks make the 32×18 grid
+# Every frame is scaled for the thumbnails, so the scaler's cost is paid 30 times a second of
+# video: the fast bilinear filter is 7× cheaper than the area filter at 720p and the thumbnails
+# only feed differences and histograms (the shot benchmark holds its accuracy with it).
+THUMB_REQUEST = FrameRequest(width=THUMB_WIDTH, height=THUMB_HEIGHT, interpolation="FAST_BILINEAR")
 # Frames between compared thumbnails. 1 finds cuts, 2-4 also reject flashes, the longer ones
 # span dissolves; above FPS_PER_STRIDE frames per second the gaps from 6 up are stretched so that
 # they cover the same time.
@@ -169,7 +173,7 @@ class ShotDetector(FrameConsumer):
     """
 
     def __init__(self, options: ShotOptions | None = None) -> None:
-        super().__init__(FrameRequest(width=THUMB_WIDTH, height=THUMB_HEIGHT))
+        super().__init__(THUMB_REQUEST)
         self.options = (options or ShotOptions()).validate()
         self._setup(1)
         self.shots: ShotList = []

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..decode import FrameConsumer, FrameRequest, VideoInfo
 from ..segments import SegmentList
-from ..shots import THUMB_HEIGHT, THUMB_WIDTH
+from ..shots import THUMB_REQUEST
 
 QUALITY_FPS = 4.0  # frames per second measured for sharpness, exposure and colour
 QUALITY_WIDTH, QUALITY_HEIGHT = 256, 144  # pixels; enough detail for a sharpness estimate
@@ -43,7 +43,7 @@ class SignalCollector(FrameConsumer):
     """Collects motion on every frame and image quality on sampled frames."""
 
     def __init__(self) -> None:
-        super().__init__(FrameRequest(width=THUMB_WIDTH, height=THUMB_HEIGHT))
+        super().__init__(THUMB_REQUEST)  # the shot detector's thumbnails: converted once
         self.quality = _QualityCollector()
         self._prev_luma: np.ndarray | None = None
         self._times: list[float] = []
