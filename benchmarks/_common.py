@@ -14,6 +14,16 @@ REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO.parent / "shared" / "media"
 WORK = REPO / "benchmarks" / "_work"
 
+# The floor every benchmark compares with: a threaded PyAV decode of every frame, nothing else.
+PLAIN_DECODE = """
+import sys, av
+with av.open(sys.argv[1]) as c:
+    s = c.streams.video[0]
+    s.thread_type = "AUTO"
+    n = sum(1 for _ in c.decode(s))
+print(n)
+"""
+
 
 def machine() -> str:
     """One line: CPU model, cores, memory, Python and library versions."""

@@ -30,8 +30,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-from _common import MEDIA, REPO, WORK, machine, write_section
-from make_long_video import CLIPS, FPS, HEIGHT, WIDTH, _drain
+from _common import MEDIA, PLAIN_DECODE, REPO, WORK, machine, write_section
+from make_long_video import CLIPS, FPS, HEIGHT, WIDTH, _scaled_frames
 
 sys.path.insert(0, str(REPO))
 
@@ -43,42 +43,6 @@ GIF_START, GIF_SECONDS, GIF_STEP = 300.0, 6.0, 3  # seconds, seconds, video fram
 # Each pass over the clips gets its own look, so the GIF's moment exists once in the video.
 VARIANTS = ["", "hflip", "vflip", "hflip,vflip", "negate", "hflip,negate", "vflip,negate",
             "hflip,vflip,negate"]
-
-PLAIN_DECODE = """
-import sys, av
-with av.open(sys.argv[1]) as c:
-    s = c.streams.video[0]
-    s.thread_type = "AUTO"
-    n = sum(1 for _ in c.decode(s))
-print(n)
-"""
-
-
-def _frames(clip: Path, variant: str):
-    """Frames of ``clip`` at 30 fps, scaled and padded to 1280×720, with the variant's filters."""
-    with av.open(str(clip)) as src:
-        s = src.streams.video[0]
-        s.thread_type = "AUTO"
-        graph = av.filter.Graph()
-        buf = graph.add_buffer(template=s)
-        chain = [
-            graph.add("fps", f"fps={FPS}"),
-            graph.add("scale", f"w={WIDTH}:h={HEIGHT}:force_original_aspect_ratio=decrease"),
-            graph.add("pad", f"w={WIDTH}:h={HEIGHT}:x=(ow-iw)/2:y=(oh-ih)/2"),
-        ]
-        chain += [graph.add(name) for name in variant.split(",") if name]
-        chain.append(graph.add("format", "pix_fmts=yuv420p"))
-        sink = graph.add("buffersink")
-        buf.link_to(chain[0])
-        for a, b in zip(chain, chain[1:]):
-            a.link_to(b)
-        chain[-1].link_to(sink)
-        graph.configure()
-        for frame in src.decode(s):
-            graph.push(frame)
-            yield from _drain(graph)
-        graph.push(None)
-        yield from _drain(graph)
 
 
 def build(path: Path, seconds: float) -> Path:
@@ -97,7 +61,7 @@ def build(path: Path, seconds: float) -> Path:
         while written < total:
             variant = VARIANTS[loop % len(VARIANTS)]
             for clip in clips:
-                for frame in _frames(clip, variant):
+                for frame in _scaled_frames(clip, variant):
                     frame.pts, frame.time_base = written, Fraction(1, FPS)
                     for packet in stream.encode(frame):
                         out.mux(packet)

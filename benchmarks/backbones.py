@@ -36,19 +36,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-from _common import MEDIA, REPO, WORK, machine, write_section
+from _common import MEDIA, PLAIN_DECODE, REPO, WORK, machine, write_section
 from make_long_video import build
 
 sys.path.insert(0, str(REPO))
-
-PLAIN_DECODE = """
-import sys, av
-with av.open(sys.argv[1]) as c:
-    s = c.streams.video[0]
-    s.thread_type = "AUTO"
-    n = sum(1 for _ in c.decode(s))
-print(n)
-"""
 
 
 def run_process(cmd: list[str]) -> tuple[float, float]:

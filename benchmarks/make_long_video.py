@@ -62,8 +62,9 @@ def build(path: Path, seconds: float = TARGET_SECONDS) -> Path:
     return path
 
 
-def _scaled_frames(clip: Path):
-    """Frames of ``clip`` at 30 fps, scaled and padded to 1280×720 inside FFmpeg."""
+def _scaled_frames(clip: Path, extra_filters: str = ""):
+    """Frames of ``clip`` at 30 fps, scaled and padded to 1280×720 inside FFmpeg, then through
+    ``extra_filters`` (comma-separated FFmpeg filter names, e.g. "hflip,negate")."""
     with av.open(str(clip)) as src:
         s = src.streams.video[0]
         s.thread_type = "AUTO"
@@ -73,8 +74,9 @@ def _scaled_frames(clip: Path):
             graph.add("fps", f"fps={FPS}"),
             graph.add("scale", f"w={WIDTH}:h={HEIGHT}:force_original_aspect_ratio=decrease"),
             graph.add("pad", f"w={WIDTH}:h={HEIGHT}:x=(ow-iw)/2:y=(oh-ih)/2"),
-            graph.add("format", "pix_fmts=yuv420p"),
         ]
+        chain += [graph.add(name) for name in extra_filters.split(",") if name]
+        chain.append(graph.add("format", "pix_fmts=yuv420p"))
         sink = graph.add("buffersink")
         buf.link_to(chain[0])
         for a, b in zip(chain, chain[1:]):

@@ -23,17 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _common import REPO, WORK, machine, run_measured, write_section
+from _common import PLAIN_DECODE, REPO, WORK, machine, run_measured, write_section
 from make_long_video import build, repeat
-
-PLAIN_DECODE = """
-import sys, av
-with av.open(sys.argv[1]) as c:
-    s = c.streams.video[0]
-    s.thread_type = "AUTO"
-    n = sum(1 for _ in c.decode(s))
-print(n)
-"""
 
 SCENEDETECT = """
 import sys
