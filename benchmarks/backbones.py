@@ -252,7 +252,7 @@ def main() -> None:
         f"{(b_cpu - b0_cpu) / a_cpu:.2f} and the whole tool is {b_cpu / a_cpu:.2f}× a decode",
         "- per round (b/a, backbone's share): "
         + ", ".join(f"{x:.2f} ({y:+.2f})" for x, y in ratios)
-        + f"; 1-minute load average of the machine during the runs: "
+        + "; 1-minute load average of the machine during the runs: "
         + ", ".join(f"{v:.1f}" for v in load) + " (2 cores, shared with other work)",
     ]
     body = "\n".join(lines)

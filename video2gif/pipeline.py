@@ -134,7 +134,8 @@ def find_highlights(
     features = SegmentFeatures(
         info=info,
         segments=segments,
-        signals={**signals.segment_signals(segments, _gradual_transitions(detector.shots)),
+        signals={**signals.segment_signals(segments, [(t.start, t.end) for t in detector.transitions
+                                                           if t.kind != "cut"]),
                  **extractor.signals(segments)},
         embeddings=extractor.embeddings(segments),
         extra={"backbone_ids": _backbone_ids(extractor.backbone)},
@@ -275,18 +276,3 @@ def _ranks(scores: np.ndarray) -> list[int | None]:
             ranks[i] = r
             r += 1
     return ranks
-
-
-def _gradual_transitions(shots: ShotList) -> list[tuple[float, float]]:
-    """(start, end) seconds of each dissolve or fade between shots."""
-    out = []
-    for a, b in zip(shots, shots[1:]):
-        if a.transition_out in ("dissolve", "fade") or b.transition_in in ("dissolve", "fade"):
-            out.append((a.end, b.start))
-    for s in shots[:1]:
-        if s.transition_in == "fade":
-            out.append((0.0, s.start))
-    for s in shots[-1:]:
-        if s.transition_out == "fade":
-            out.append((s.end, s.end + 1.0))
-    return out
