@@ -244,9 +244,9 @@ def synthetic_annotations(tmp_path):
         frames = synthetic.cuts([(synthetic.moving(10 + i, speed=2), 144),
                                  (synthetic.moving(20 + i, speed=1), 144)])
         path = synthetic.write_video(tmp_path / f"clip{i}.mp4", frames, fps=24)
-        start = 1.0 if i % 2 == 0 else 7.0
+        start = 0.5 if i % 2 == 0 else 6.5  # most of one shot: its whole-shot candidate is a GIF
         videos.append({"id": f"clip{i}", "duration": 12.0, "path": path.name,
-                       "gifs": [{"start": start, "end": start + 3.5, "views": 100 * (i + 1),
+                       "gifs": [{"start": start, "end": start + 5.0, "views": 100 * (i + 1),
                                  "age_days": 10}]})
     return write_jsonl(tmp_path / "annotations.jsonl", videos)
 
