@@ -133,6 +133,34 @@ class _Rows:
         warnings.warn(DatasetWarning(f"{self.path}:{line}: {reason}; row skipped"), stacklevel=3)
 
 
+def _csv_rows(csv_path, required: Sequence[str], rows: _Rows, what: str):
+    """Header and then ``(line number, fields)`` of each well-formed row of a CSV file.
+
+    Blank rows are skipped silently; rows with the wrong number of fields are reported to
+    ``rows``. Raises DatasetError for an empty file or missing required columns.
+    """
+    reader = csv.reader(_open_text(csv_path))
+    header = next(reader, None)
+    if header is None:
+        raise DatasetError(csv_path, f"empty file; expected a {what} header")
+    header = [h.strip() for h in header]
+    missing = [f for f in required if f not in header]
+    if missing:
+        raise DatasetError(f"{csv_path}:1", f"missing column(s) {', '.join(missing)}")
+
+    def body():
+        for values in reader:
+            number = reader.line_num
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                rows.bad(number, f"{len(values)} fields, expected {len(header)}")
+                continue
+            yield number, values
+
+    return header, body()
+
+
 def _open_text(path: str | os.PathLike) -> list[str]:
     p = Path(path)
     if not p.exists():
@@ -359,25 +387,11 @@ def read_phd_gifs(csv_path: str | os.PathLike, strict: bool = False) -> list[Phd
         >>> sum(r.is_last for r in rows)  # doctest: +SKIP
         1621
     """
-    lines = _open_text(csv_path)
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
-        raise DatasetError(csv_path, "empty file; expected a PHD-GIFs CSV header")
-    header = [h.strip() for h in header]
-    missing = [f for f in PHD_GIFS_FIELDS if f not in header]
-    if missing:
-        raise DatasetError(f"{csv_path}:1", f"missing column(s) {', '.join(missing)}")
-    col = {name: header.index(name) for name in PHD_GIFS_FIELDS}
     rows = _Rows(csv_path, strict)
+    header, records = _csv_rows(csv_path, PHD_GIFS_FIELDS, rows, "PHD-GIFs CSV")
+    col = {name: header.index(name) for name in PHD_GIFS_FIELDS}
     out = []
-    for values in reader:
-        number = reader.line_num
-        if not values or all(not v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            rows.bad(number, f"{len(values)} fields, expected {len(header)}")
-            continue
+    for number, values in records:
         try:
             out.append(_phd_row(values, col, number))
         except ValueError as e:
@@ -655,22 +669,11 @@ def read_pairs(csv_path: str | os.PathLike, strict: bool = False) -> list[GifPai
         >>> pairs[0].gif, pairs[0].video  # doctest: +SKIP
         ('/data/gifs/1.gif', '/data/videos/abc.mp4')
     """
-    lines = _open_text(csv_path)
-    reader = csv.reader(lines)
-    header = [h.strip() for h in next(reader, [])]
-    missing = [f for f in PAIR_FIELDS if f not in header]
-    if missing:
-        raise DatasetError(f"{csv_path}:1", f"missing column(s) {', '.join(missing)}")
-    base = Path(csv_path).resolve().parent
     rows = _Rows(csv_path, strict)
+    header, records = _csv_rows(csv_path, PAIR_FIELDS, rows, "pairs CSV (gif,video)")
+    base = Path(csv_path).resolve().parent
     out = []
-    for values in reader:
-        number = reader.line_num
-        if not values or all(not v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            rows.bad(number, f"{len(values)} fields, expected {len(header)}")
-            continue
+    for number, values in records:
         record = {h: v.strip() for h, v in zip(header, values)}
         try:
             if not record["gif"] or not record["video"]:
