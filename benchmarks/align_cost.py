@@ -26,12 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
-import av
 from _common import MEDIA, PLAIN_DECODE, REPO, WORK, machine, write_section
-from make_long_video import CLIPS, FPS, HEIGHT, WIDTH, _scaled_frames
+from make_long_video import FPS, build
 
 sys.path.insert(0, str(REPO))
 
@@ -43,38 +41,6 @@ GIF_START, GIF_SECONDS, GIF_STEP = 300.0, 6.0, 3  # seconds, seconds, video fram
 # Each pass over the clips gets its own look, so the GIF's moment exists once in the video.
 VARIANTS = ["", "hflip", "vflip", "hflip,vflip", "negate", "hflip,negate", "vflip,negate",
             "hflip,vflip,negate"]
-
-
-def build(path: Path, seconds: float) -> Path:
-    """Encode the varied passes over the clips to ``path`` (skipped when it already exists)."""
-    if path.exists():
-        return path
-    clips = [MEDIA / c for c in CLIPS if (MEDIA / c).exists()]
-    if not clips:
-        raise SystemExit(f"no clips found in {MEDIA}")
-    tmp = path.with_suffix(".partial.mp4")
-    total, written, loop = int(seconds * FPS), 0, 0
-    with av.open(str(tmp), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "23", "g": "250"}
-        while written < total:
-            variant = VARIANTS[loop % len(VARIANTS)]
-            for clip in clips:
-                for frame in _scaled_frames(clip, variant):
-                    frame.pts, frame.time_base = written, Fraction(1, FPS)
-                    for packet in stream.encode(frame):
-                        out.mux(packet)
-                    written += 1
-                    if written >= total:
-                        break
-                if written >= total:
-                    break
-            loop += 1
-        for packet in stream.encode():
-            out.mux(packet)
-    tmp.replace(path)
-    return path
 
 
 def run_measured(cmd: list[str]) -> tuple[float, float, str]:
@@ -107,7 +73,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    video = build(WORK / f"align_{int(args.seconds)}s.mp4", args.seconds)
+    video = build(WORK / f"align_{int(args.seconds)}s.mp4", args.seconds, VARIANTS)
     gif_start = min(GIF_START, args.seconds / 2)
     gif = make_gif(video, WORK / "align_6s.gif", gif_start)
     py = sys.executable

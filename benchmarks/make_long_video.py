@@ -10,6 +10,7 @@ re-encode), for the flat-memory check.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -30,25 +31,25 @@ WIDTH, HEIGHT, FPS = 1280, 720, 30
 TARGET_SECONDS = 600.0
 
 
-def build(path: Path, seconds: float = TARGET_SECONDS) -> Path:
-    """Encode the looped clips to ``path`` (skipped when it already exists)."""
+def build(path: Path, seconds: float = TARGET_SECONDS, variants: Sequence[str] = ("",)) -> Path:
+    """Encode the looped clips to ``path`` (skipped when it already exists). Each loop over the
+    clips goes through the next of ``variants`` (FFmpeg filters, see :func:`_scaled_frames`)."""
     if path.exists():
         return path
     clips = [MEDIA / c for c in CLIPS if (MEDIA / c).exists()]
     if not clips:
         raise SystemExit(f"no clips found in {MEDIA}")
     tmp = path.with_suffix(".partial.mp4")
-    written = 0
-    total = int(seconds * FPS)
+    total, written, loop = int(seconds * FPS), 0, 0
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.options = {"preset": "veryfast", "crf": "23", "g": "250"}
         while written < total:
+            variant = variants[loop % len(variants)]
             for clip in clips:
-                for frame in _scaled_frames(clip):
-                    frame.pts = written
-                    frame.time_base = Fraction(1, FPS)
+                for frame in _scaled_frames(clip, variant):
+                    frame.pts, frame.time_base = written, Fraction(1, FPS)
                     for packet in stream.encode(frame):
                         out.mux(packet)
                     written += 1
@@ -56,6 +57,7 @@ def build(path: Path, seconds: float = TARGET_SECONDS) -> Path:
                         break
                 if written >= total:
                     break
+            loop += 1
         for packet in stream.encode():
             out.mux(packet)
     tmp.replace(path)
