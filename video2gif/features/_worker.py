@@ -46,6 +46,13 @@ class Worker:
             raise self._error
         self._queue.put(item)
 
+    def discard(self) -> None:
+        """Finish and drop a worker left by a pass that failed half-way; its error is moot."""
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - that pass already failed
+            pass
+
     def close(self) -> None:
         """Wait for every queued item; raises the first error the work raised."""
         if self._thread.is_alive():

@@ -205,10 +205,7 @@ class EmbeddingCollector(FrameConsumer):
 
     def start(self, info: VideoInfo) -> None:
         if self._worker is not None:  # a pass that failed half-way: drop its thread
-            try:
-                self._worker.close()
-            except Exception:  # noqa: BLE001 - that pass already failed
-                pass
+            self._worker.discard()
         self._reset()
         self.result = None
         self._worker = None

@@ -103,10 +103,7 @@ class FaceCollector(FrameConsumer):
 
     def start(self, info: VideoInfo) -> None:
         if self._worker is not None:  # a pass that failed half-way: drop its thread
-            try:
-                self._worker.close()
-            except Exception:  # noqa: BLE001 - that pass already failed
-                pass
+            self._worker.discard()
         self._rows = []
         self.result = None
         self._worker = Worker(lambda item: self._detect(*item), PENDING_FRAMES, "video2gif-faces")
