@@ -111,14 +111,17 @@ class FaceCollector(FrameConsumer):
     def push(self, index: int, time: float, image: np.ndarray) -> None:
         self._worker.submit((time, image))  # the decoder never reuses a handed-out array
 
-    def _detect(self, time: float, image: np.ndarray) -> None:
-        cv2 = self._cv2
-        grey = cv2.equalizeHist(image)  # a copy: the decoder's frame is read-only
+    def find(self, image: np.ndarray) -> np.ndarray:
+        """Face boxes ``(x, y, w, h)`` (int32, shape (n, 4)) in a grey image of FACE_WIDTH."""
+        grey = self._cv2.equalizeHist(image)  # a copy: the decoder's frame is read-only
         found = self._cascade.detectMultiScale(
             grey, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS,
             minSize=(MIN_FACE, MIN_FACE))
-        heights = [int(h) for (_, _, _, h) in found] if len(found) else []
-        self._rows.append((time, len(heights), max(heights, default=0) / image.shape[0]))
+        return np.asarray(found, dtype=np.int32).reshape(-1, 4)
+
+    def _detect(self, time: float, image: np.ndarray) -> None:
+        heights = self.find(image)[:, 3]
+        self._rows.append((time, len(heights), heights.max(initial=0) / image.shape[0]))
 
     def finish(self, info: VideoInfo) -> None:
         worker, self._worker = self._worker, None
