@@ -35,12 +35,16 @@ import numpy as np
 from ._io import atomic_path
 from .decode import probe, read_range
 from .errors import EncodeError, InputError, UsageError
+from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
 
 WIDTH = 480  # output width, pixels (never more than the source's)
+MIN_WIDTH, MAX_WIDTH = 2, 8192  # accepted output widths, pixels
 FPS = 12.0  # output frames per second
+MAX_FPS = 60.0  # highest accepted output rate (above 0)
 MAX_BYTES = 8_000_000  # default size budget per file, bytes
 COLOURS = 256  # GIF palette size
-FORMATS = ("gif", "webp", "mp4")
+MIN_COLOURS = 2  # smallest accepted palette (COLOURS is also the largest a GIF holds)
+FORMATS = tuple(OUTPUT_FORMATS)  # the --format names; facts about each in video2gif.formats
 # Budget ladder: each step is tried only below the requested value, fps first, then width,
 # then colours (GIF only), because fewer frames hurt a GIF least and fewer colours most.
 FPS_STEPS = (10.0, 8.0, 6.0)  # frames per second
@@ -49,6 +53,7 @@ COLOUR_STEPS = (128, 64, 32)  # palette entries
 # paletteuse dithering; "bayer" is ordered dithering, the others diffuse the error.
 DITHERS = ("sierra2_4a", "floyd_steinberg", "sierra2", "sierra3", "burkes", "atkinson",
            "heckbert", "bayer", "none")  # fmt: skip
+DITHER = "sierra2_4a"  # default dithering
 DITHER_ALIASES = {"ordered": "bayer", "diffusion": "sierra2_4a"}
 BAYER_SCALE = 3  # 0-5: higher hides the cross-hatch pattern better but bands more
 WEBP_QUALITY = 75  # libwebp lossy quality, 0-100
@@ -66,22 +71,22 @@ class EncodeOptions:
     width: int = WIDTH  # output width in pixels, capped at the source width; height keeps aspect
     fps: float = FPS  # output frame rate; frames are picked by timestamp
     max_bytes: int | None = MAX_BYTES  # size budget per file in bytes; None or 0 means no budget
-    format: str = "gif"  # one of FORMATS
+    format: str = DEFAULT_FORMAT  # one of FORMATS
     colours: int = COLOURS  # GIF palette size, 2-256 (ignored for webp/mp4)
-    dither: str = "sierra2_4a"  # one of DITHERS, or "ordered"/"diffusion"
+    dither: str = DITHER  # one of DITHERS, or "ordered"/"diffusion"
 
     def validate(self) -> EncodeOptions:
         """Return self, or raise UsageError naming the option at fault."""
         if self.format not in FORMATS:
             raise UsageError("--format", f"{self.format!r} is not one of {', '.join(FORMATS)}")
-        if not 2 <= self.width <= 8192:
-            raise UsageError("--width", f"{self.width} is outside 2-8192 pixels")
-        if not 0 < self.fps <= 60:
-            raise UsageError("--fps", f"{self.fps} is outside (0, 60] frames per second")
+        if not MIN_WIDTH <= self.width <= MAX_WIDTH:
+            raise UsageError("--width", f"{self.width} is outside {MIN_WIDTH}-{MAX_WIDTH} pixels")
+        if not 0 < self.fps <= MAX_FPS:
+            raise UsageError("--fps", f"{self.fps} is outside (0, {MAX_FPS:g}] frames per second")
         if self.max_bytes is not None and self.max_bytes < 0:
             raise UsageError("--max-bytes", "must not be negative")
-        if not 2 <= self.colours <= 256:
-            raise UsageError("--colours", f"{self.colours} is outside 2-256")
+        if not MIN_COLOURS <= self.colours <= COLOURS:
+            raise UsageError("--colours", f"{self.colours} is outside {MIN_COLOURS}-{COLOURS}")
         if DITHER_ALIASES.get(self.dither, self.dither) not in DITHERS:
             raise UsageError("--dither", f"{self.dither!r} is not one of {', '.join(DITHERS)}")
         return self
