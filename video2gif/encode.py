@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import av.error
@@ -36,6 +37,9 @@ from ._io import atomic_path
 from .decode import probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
+
+if TYPE_CHECKING:
+    from .crop import CropPath
 
 WIDTH = 480  # output width, pixels (never more than the source's)
 MIN_WIDTH, MAX_WIDTH = 2, 8192  # accepted output widths, pixels
@@ -114,6 +118,7 @@ def encode_segment(
     end: float,
     out_path: str | os.PathLike,
     options: EncodeOptions | None = None,
+    crop: CropPath | None = None,
 ) -> EncodedOutput:
     """Encode ``[start, end)`` seconds of ``path`` to ``out_path``, within the byte budget.
 
@@ -125,6 +130,8 @@ def encode_segment(
         start, end: seconds from the video's first frame.
         out_path: the file to write (its folder must exist); replaced atomically.
         options: format, size, rate, palette and budget (default: EncodeOptions()).
+        crop: a box per frame (:func:`video2gif.crop.plan_crop`) cut out before resampling;
+            ``width`` then applies to the crop. None: the whole frame.
 
     Returns:
         EncodedOutput of the accepted attempt; its ``bytes`` is within ``options.max_bytes``.
@@ -142,11 +149,14 @@ def encode_segment(
     options = (options or EncodeOptions()).validate()
     if not end > start >= 0:
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
-    width = min(options.width, probe(path).width)
+    width = min(options.width, crop.width if crop else probe(path).width)
     width = max(2, width - width % 2)  # even, so yuv420p (mp4, webp) works
     budget = options.max_bytes or math.inf
     ladder = _ladder(options, width)[: None if options.max_bytes else 1]  # no budget: one try
-    times, images, stop = _read_segment(path, start, end, width, {fps for fps, _, _ in ladder})
+    read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
+    times, images, stop = _read_segment(path, start, end, read_width, {f for f, _, _ in ladder})
+    if crop is not None:
+        images = crop.apply(times, images)
     out_path = Path(out_path)
     attempts, measured = 0, None
     with _output(out_path) as tmp:

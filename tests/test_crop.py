@@ -1,0 +1,350 @@
+"""crop: boxes that follow faces or motion, restart at cuts, stay in the frame; encoded crops."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from video2gif.crop import CropPath, crop_size, parse_aspect, plan_crop
+from video2gif.decode import probe, read_range
+from video2gif.encode import EncodeOptions, encode_segment
+from video2gif.errors import UsageError
+from video2gif.features.faces import FaceCollector, face_detection_unavailable
+
+from . import synthetic
+from .conftest import media
+
+FPS = 24
+RADIUS = 12  # pixels: the disc that is the subject
+DISC = (250, 240, 60)  # its colour, far from every background colour
+INSIDE_SHARE = 0.95  # the subject must be wholly inside the crop in this share of frames
+needs_faces = pytest.mark.skipif(face_detection_unavailable() is not None,
+                                 reason=f"{face_detection_unavailable()}")
+
+
+def texture(seed: int, w: int, h: int) -> np.ndarray:
+    """A dull random-colour texture of 8-pixel blocks (40-140), so the disc stands out."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(40, 140, size=(h // 8, w // 8, 3), dtype=np.uint8)
+    return np.kron(small, np.ones((8, 8, 1), dtype=np.uint8))
+
+
+def draw_disc(image: np.ndarray, cx: float, cy: float) -> np.ndarray:
+    yy, xx = np.mgrid[: image.shape[0], : image.shape[1]]
+    image[(xx - cx) ** 2 + (yy - cy) ** 2 <= RADIUS**2] = DISC
+    return image
+
+
+def disc_video(path: Path, w: int, h: int, shots) -> tuple[Path, list[tuple[float, float]]]:
+    """Write shots of a disc moving over a still texture; each shot is (seed, n, position(i)).
+    Returns the path and the disc's centre in every frame."""
+    frames, truth = [], []
+    for seed, n, position in shots:
+        background = texture(seed, w, h)
+        for i in range(n):
+            cx, cy = position(i)
+            frames.append(draw_disc(background.copy(), cx, cy))
+            truth.append((cx, cy))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
+@pytest.fixture(scope="module")
+def disc_with_cut(tmp_path_factory):
+    """24 fps, 256×144, 4 s, a hard cut at 2.0 s (frame 48). Shot 1: a disc crosses from the left
+    edge to the right edge, bobbing up and down. Shot 2: other texture, the disc back at the left,
+    drifting right slowly, so a path that drifted across the cut would miss it."""
+    return disc_video(tmp_path_factory.mktemp("disc") / "disc.mp4", 256, 144, [
+        (1, 48, lambda i: (20 + 4.5 * i, 50 + 20 * np.sin(i / 8))),
+        (2, 48, lambda i: (40 + 1.0 * i, 100)),
+    ])
+
+
+def share_inside(plan: CropPath, truth, fps: float = FPS, margin: float = RADIUS) -> float:
+    """Share of frames whose subject (a disc of ``margin`` radius) lies wholly in the crop."""
+    inside = []
+    for t in plan.times:
+        cx, cy = truth[round(t * fps)]
+        x, y, w, h = plan.box_at(t)
+        inside.append(x + margin <= cx <= x + w - margin and y + margin <= cy <= y + h - margin)
+    return float(np.mean(inside))
+
+
+def assert_in_frame(plan: CropPath) -> None:
+    assert plan.width % 2 == 0 and plan.height % 2 == 0
+    for t in plan.times:
+        x, y, w, h = plan.box_at(t)
+        assert (w, h) == (plan.width, plan.height)
+        assert 0 <= x <= plan.source_width - w and 0 <= y <= plan.source_height - h
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1:1", "1:1"), ("4:5", "4:5"), ("9:16", "9:16"), (" 16:9 ", "16:9"), ("SOURCE", "source"),
+    ("3/2", "3:2"), ("4x3", "4:3"),
+])  # fmt: skip
+def test_aspects_are_named_or_w_by_h(text, expected):
+    assert parse_aspect(text) == expected
+
+
+@pytest.mark.parametrize("text", ["3:0", "0:4", "wide", "", "1:20", "-1:2", "1.5:1", "9:16:1"])
+def test_bad_aspects_name_the_flag(text):
+    with pytest.raises(UsageError) as err:
+        parse_aspect(text)
+    assert err.value.target == "--aspect" and "\n" not in str(err.value)
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("size, aspect, expected", [
+    ((1280, 720), "1:1", (720, 720)), ((1280, 720), "9:16", (404, 720)),
+    ((1280, 720), "4:5", (576, 720)), ((720, 1280), "1:1", (720, 720)),
+    ((720, 1280), "16:9", (720, 404)), ((32, 16), "9:16", (8, 16)), ((4, 4), "1:10", (2, 4)),
+])  # fmt: skip
+def test_crop_is_the_largest_even_box_of_the_aspect(size, aspect, expected):
+    assert crop_size(*size, aspect) == expected
+
+
+def test_source_means_no_crop(disc_with_cut):
+    assert plan_crop(disc_with_cut[0], 0.0, 1.0, "source") is None
+
+
+@pytest.mark.parametrize("aspect", ["1:1", "4:5", "9:16"])
+def test_the_subject_stays_inside_and_the_box_in_the_frame(disc_with_cut, aspect):
+    path, truth = disc_with_cut
+    plan = plan_crop(path, 0.0, 4.0, aspect)
+    assert len(plan.times) == len(truth)
+    assert share_inside(plan, truth) >= INSIDE_SHARE
+    assert_in_frame(plan)
+    assert abs(Fraction(plan.width, plan.height) - Fraction(aspect.replace(":", "/"))) < 0.05
+
+
+def test_the_path_restarts_at_a_cut(disc_with_cut):
+    """After the cut the path is what planning the second shot alone gives: nothing of the first
+    shot leaks across (and before it, nothing of the second)."""
+    path, truth = disc_with_cut
+    whole = plan_crop(path, 0.0, 4.0, "9:16")
+    starts = [t for t, _ in whole.pieces]
+    assert starts == pytest.approx([0.0, 2.0], abs=1e-3)
+    first, second = plan_crop(path, 0.0, 2.0, "9:16"), plan_crop(path, 2.0, 4.0, "9:16")
+    assert whole.boxes == first.boxes + second.boxes
+    at_cut = whole.box_at(2.0)
+    cx, _ = truth[48]
+    assert at_cut[0] + RADIUS <= cx <= at_cut[0] + at_cut[2] - RADIUS
+    assert whole.box_at(2.0 - 1 / FPS)[0] > 150  # the first shot ended on the right
+
+
+def test_known_cuts_restart_the_path_too(tmp_path):
+    """Same texture on both sides of the jump, so only the given cut time splits the path."""
+    path, truth = disc_video(tmp_path / "jump.mp4", 256, 144, [
+        (3, 24, lambda i: (225 - i, 72)),
+        (3, 24, lambda i: (31 + i, 72)),
+    ])  # fmt: skip
+    plan = plan_crop(path, 0.0, 2.0, "1:1", cuts=[1.0])
+    assert [t for t, _ in plan.pieces] == pytest.approx([0.0, 1.0], abs=1e-3)
+    assert share_inside(plan, truth) == 1.0
+
+
+def test_a_portrait_source_follows_up_and_down(tmp_path):
+    path, truth = disc_video(tmp_path / "tall.mp4", 96, 192, [
+        (4, 48, lambda i: (48 + 10 * np.sin(i / 6), 16 + 3.3 * i)),
+    ])  # fmt: skip
+    plan = plan_crop(path, 0.0, 2.0, "1:1")
+    assert (plan.width, plan.height) == (96, 96)
+    assert share_inside(plan, truth) >= INSIDE_SHARE
+    assert_in_frame(plan)
+    assert plan.box_at(0.0)[1] < plan.box_at(1.9)[1]
+
+
+def test_a_subject_that_barely_moves_gets_a_still_crop(tmp_path):
+    path, truth = disc_video(tmp_path / "still.mp4", 256, 144, [
+        (5, 36, lambda i: (200 + 4 * np.sin(i), 72 + 3 * np.cos(i / 2))),
+    ])  # fmt: skip
+    plan = plan_crop(path, 0.0, 1.5, "4:5")
+    assert len(set(plan.boxes)) == 1
+    assert share_inside(plan, truth) == 1.0
+    assert len(plan.to_dict()["boxes"]) == 1
+
+
+def test_nothing_moving_keeps_the_centre(tmp_path):
+    path = synthetic.write_video(tmp_path / "still.mp4", [texture(6, 256, 144)] * 24, fps=FPS)
+    plan = plan_crop(path, 0.0, 1.0, "1:1")
+    assert plan.pieces == ((0.0, "centre"),)
+    assert set(plan.boxes) == {(56, 0)}
+
+
+def test_the_report_form_replays_every_box(disc_with_cut):
+    plan = plan_crop(disc_with_cut[0], 0.0, 4.0, "1:1")
+    doc = plan.to_dict()
+    assert (doc["aspect"], doc["width"], doc["height"]) == ("1:1", 144, 144)
+    assert [p["follows"] for p in doc["pieces"]] == ["motion", "motion"]
+    keys = [row[0] for row in doc["boxes"]]
+    assert keys == sorted(keys) and len(keys) < len(plan.times)
+    for t in plan.times:
+        k = max(i for i, key in enumerate(keys) if key <= round(t, 4))
+        assert tuple(doc["boxes"][k][1:]) == plan.box_at(t)[:2]
+
+
+def draw_face(image: np.ndarray, cx: int, cy: int, size: int) -> np.ndarray:
+    """A flat drawn face (skin oval, dark brows and eyes, nose line, mouth) that OpenCV's
+    frontal-face cascade finds from about 60 px high at 320 px wide."""
+    import cv2
+
+    s = size
+    cv2.ellipse(image, (cx, cy), (int(s * 0.38), int(s * 0.5)), 0, 0, 360, (225, 200, 180), -1)
+    for side in (-1, 1):
+        ex, ey = cx + int(side * s * 0.17), cy - int(s * 0.08)
+        cv2.ellipse(image, (ex, ey - int(s * 0.09)), (int(s * 0.1), int(s * 0.03)), 0, 0, 360,
+                    (60, 50, 40), -1)
+        cv2.ellipse(image, (ex, ey), (int(s * 0.08), int(s * 0.045)), 0, 0, 360, (30, 30, 30), -1)
+    cv2.line(image, (cx, cy - int(s * 0.02)), (cx, cy + int(s * 0.14)), (190, 160, 140), 2)
+    cv2.ellipse(image, (cx, cy + int(s * 0.26)), (int(s * 0.14), int(s * 0.04)), 0, 0, 360,
+                (140, 60, 60), -1)
+    return image
+
+
+@pytest.fixture(scope="module")
+def face_and_disc(tmp_path_factory):
+    """24 fps, 320×180, 2 s: a drawn face 80 px high standing still at x=70, and a disc crossing
+    the right half; the face's centre and the disc's in every frame."""
+    if face_detection_unavailable():
+        pytest.skip(face_detection_unavailable())
+    background = texture(7, 320, 180)
+    frames, faces, discs = [], [], []
+    for i in range(48):
+        image = draw_face(background.copy(), 70, 90, 80)
+        disc = (190 + 2.5 * i, 60 + i)
+        frames.append(draw_disc(image, *disc))
+        faces.append((70, 90))
+        discs.append(disc)
+    path = tmp_path_factory.mktemp("face") / "face.mp4"
+    return synthetic.write_video(path, frames, fps=FPS), faces, discs
+
+
+@needs_faces
+def test_faces_come_before_motion(face_and_disc):
+    path, faces, discs = face_and_disc
+    plan = plan_crop(path, 0.0, 2.0, "9:16")
+    assert plan.pieces == ((0.0, "faces"),)
+    assert share_inside(plan, faces, margin=30) == 1.0  # the face's oval is 61×80 px
+    motion = plan_crop(path, 0.0, 2.0, "9:16", faces=False)
+    assert motion.pieces == ((0.0, "motion"),)
+    assert share_inside(motion, discs) >= INSIDE_SHARE
+
+
+@needs_faces
+def test_a_moving_face_is_followed(tmp_path):
+    background = texture(8, 320, 180)
+    frames, truth = [], []
+    for i in range(60):
+        cx = int(60 + 3.3 * i)
+        frames.append(draw_face(background.copy(), cx, 90, 80))
+        truth.append((cx, 90))
+    path = synthetic.write_video(tmp_path / "walk.mp4", frames, fps=FPS)
+    plan = plan_crop(path, 0.0, 2.5, "9:16")
+    assert plan.pieces == ((0.0, "faces"),)
+    assert share_inside(plan, truth, margin=30) >= INSIDE_SHARE
+    assert_in_frame(plan)
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    """Every frame of an output as RGB: Pillow reads GIF and animated WebP, PyAV the MP4."""
+    if path.suffix == ".mp4":
+        with av.open(str(path)) as container:
+            return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    frames = []
+    with Image.open(path) as im:
+        for k in range(im.n_frames):
+            im.seek(k)
+            frames.append(np.asarray(im.convert("RGB")))
+    return frames
+
+
+def disc_visible(image: np.ndarray) -> bool:
+    """Does an output frame at the crop's own size show most of the disc? (Its colour survives
+    palettes and yuv420p.)"""
+    near = np.abs(image.astype(int) - DISC).sum(axis=2) < 90
+    return near.sum() > 0.5 * np.pi * RADIUS**2
+
+
+@pytest.mark.parametrize("fmt", ["gif", "webp", "mp4"])
+def test_encoded_outputs_are_cropped_and_show_the_subject(disc_with_cut, tmp_path, fmt):
+    path, _ = disc_with_cut
+    plan = plan_crop(path, 0.0, 4.0, "1:1")
+    out = encode_segment(path, 0.0, 4.0, tmp_path / f"crop.{fmt}",
+                         EncodeOptions(format=fmt, width=480), crop=plan)
+    assert (out.width, out.height) == (144, 144)  # never upscaled past the crop
+    frames = decoded(out.path)
+    assert frames[0].shape[:2] == (144, 144)
+    assert np.mean([disc_visible(f) for f in frames]) >= INSIDE_SHARE
+
+
+def test_a_narrow_output_crops_the_full_resolution_frame(disc_with_cut, tmp_path):
+    """The crop is cut from frames decoded large enough, then scaled to the width asked."""
+    path, _ = disc_with_cut
+    plan = plan_crop(path, 0.0, 2.0, "9:16")
+    out = encode_segment(path, 0.0, 2.0, tmp_path / "narrow.gif", EncodeOptions(width=40),
+                         crop=plan)
+    assert out.width == 40 and abs(out.height - 40 * 144 / plan.width) <= 2
+
+
+def test_a_video_smaller_than_the_crop_still_gives_a_gif(tmp_path):
+    """32×16 video: a 9:16 crop is 8×16 pixels, far under the 480 px asked; the GIF is valid."""
+    frames = [draw_disc_small(texture(9, 32, 16).copy(), 4 + i, 8) for i in range(24)]
+    path = synthetic.write_video(tmp_path / "tiny.mp4", frames, fps=FPS)
+    plan = plan_crop(path, 0.0, 1.0, "9:16")
+    assert (plan.width, plan.height) == (8, 16)
+    assert_in_frame(plan)
+    out = encode_segment(path, 0.0, 1.0, tmp_path / "tiny.gif", crop=plan)
+    with Image.open(out.path) as im:
+        assert im.format == "GIF" and im.size == (8, 16) and im.n_frames >= 2
+        im.seek(im.n_frames - 1)  # decodes to the end: a truncated file would raise
+    assert probe(path).width == 32
+
+
+def draw_disc_small(image: np.ndarray, cx: float, cy: float) -> np.ndarray:
+    yy, xx = np.mgrid[: image.shape[0], : image.shape[1]]
+    image[(xx - cx) ** 2 + (yy - cy) ** 2 <= 9] = DISC
+    return image
+
+
+def face_centres(path: Path, start: float, end: float) -> list[tuple[float, float, float]]:
+    """(time, x, y) of the largest face OpenCV finds in each 5th frame, in source pixels."""
+    finder = FaceCollector()
+    scale = probe(path).width / 320
+    out = []
+    for k, frame in enumerate(read_range(path, start, end, width=320, pixel_format="gray")):
+        if k % 5:
+            continue
+        found = finder.find(frame.image)
+        if len(found):
+            x, y, w, h = found[np.argmax(found[:, 2] * found[:, 3])]
+            out.append((frame.time, (x + w / 2) * scale, (y + h / 2) * scale))
+    return out
+
+
+@needs_faces
+@pytest.mark.parametrize("start, end", [(1.0, 4.0), (8.35, 11.0)])
+def test_megamind_faces_stay_in_a_vertical_crop(start, end):
+    """Real clip (../shared/media/opencv/Megamind.avi, 720×528): a close-up talking head."""
+    path = media("opencv/Megamind.avi")
+    plan = plan_crop(path, start, end, "9:16")
+    assert plan.pieces[0][1] == "faces"
+    assert_in_frame(plan)
+    seen = face_centres(path, start, end)
+    assert len(seen) >= 5
+    inside = [plan.box_at(t)[0] <= x <= plan.box_at(t)[0] + plan.width for t, x, _ in seen]
+    assert np.mean(inside) >= INSIDE_SHARE
+
+
+def test_chaplin_vertical_crop_stays_in_the_frame(tmp_path):
+    """Real clip (../shared/media/moviepy/chaplin.mp4, 640×360): a walking figure, no cut."""
+    path = media("moviepy/chaplin.mp4")
+    plan = plan_crop(path, 2.0, 5.0, "9:16")
+    assert_in_frame(plan)
+    assert len(plan.pieces) == 1
+    out = encode_segment(path, 2.0, 5.0, tmp_path / "chaplin.gif", EncodeOptions(width=240),
+                         crop=plan)
+    assert out.width == 202 and out.height == 360  # the crop's own size: never upscaled

@@ -1,0 +1,384 @@
+"""Crops that follow the subject: square, portrait and vertical GIFs cut from wider video.
+
+:func:`plan_crop` re-reads a segment as small grey frames (every frame, 320 px wide) and plans
+one crop box per frame, of the asked aspect and the largest size that fits the frame:
+
+1. **pieces**: the segment is split at shot cuts (the ones the caller knows, plus any hard cut
+   found in these frames), and each piece is planned on its own, so the path restarts at a cut
+   instead of drifting across it;
+2. **subject**: in a piece where OpenCV's face detector (the ``faces`` extra) sees a face in at
+   least :data:`FACE_MIN_SHARE` of the frames it searched, the target is the faces' box; otherwise
+   it is the salient motion: the crop-sized window holding the most frame-difference energy
+   (weighted gently toward the centre), and the energy's centroid inside it; a piece with
+   neither keeps the centre;
+3. **path**: a running median removes outliers, then either the crop stays still (the target
+   moves less than :data:`STATIC_SHARE` of the crop: a still crop looks best in a GIF) or it
+   follows a Gaussian-smoothed path; the box is clamped so it never leaves the frame.
+
+:class:`CropPath` holds the result in source pixels; :meth:`CropPath.apply` crops the frames the
+encoder re-reads, whatever size they were decoded at.
+
+Example:
+    >>> path = plan_crop("clip.mp4", 10.0, 13.0, "9:16")  # doctest: +SKIP
+    >>> path.width, path.height, path.box_at(11.0)  # doctest: +SKIP
+    (404, 720, (612, 0, 404, 720))
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import pairwise
+
+import numpy as np
+
+from .decode import probe, read_range
+from .errors import InputError, UsageError
+from .features.faces import FACE_WIDTH, FaceCollector, face_detection_unavailable
+from .shots import CUT_MIN_DIFF, CUT_RATIO, DIFF_FLOOR, NEIGHBOUR_FRAMES
+
+SOURCE = "source"  # the aspect that means no crop
+ASPECTS = (SOURCE, "1:1", "4:5", "9:16")  # offered by name; any other W:H works too
+MAX_RATIO = 10  # the long side of an aspect may be at most this many times the short side
+ANALYSIS_WIDTH = FACE_WIDTH  # pixels: the face detector's minimum face size assumes this width
+FACE_SAMPLE_FPS = 5.0  # frames per second searched for faces (about 12 ms each at 320 px)
+FACE_MIN_SHARE = 0.25  # a piece follows faces when this share of its searched frames show one
+FACE_DROP = 0.25  # aim this many face heights below the face's centre: keep some of the body
+MOTION_GAP_SECONDS = 0.1  # motion energy compares frames this far apart (about 3 at 30 fps)
+MOTION_CELL = 4  # analysis pixels per side of a motion-energy cell (80×45 cells at 320 px)
+NOISE_LUMA = 6.0  # a cell's mean change (0-255) above the frame's median below which is noise
+MIN_MOTION_CELLS = 3  # fewer moving cells than this is no motion (a flicker, a compression blip)
+CENTRE_SIGMA = 0.6  # centre preference: Gaussian width in frame sizes (0.7× weight at an edge)
+MEDIAN_SECONDS = 0.3  # running-median window on the target path
+SMOOTH_SECONDS = 0.25  # Gaussian sigma of the followed path
+STATIC_SHARE = 0.25  # a target moving less than this share of the crop gets a still crop
+TIME_EPS = 1e-6  # seconds; tolerance when matching frame times
+
+
+@dataclass(frozen=True)
+class CropPath:
+    """A crop box per frame of a segment, in source (display) pixels.
+
+    The box is ``width``×``height`` everywhere; its top-left corner is ``boxes[i]`` from
+    ``times[i]`` until the next time. ``pieces`` says where the path restarted (the segment's
+    start and each cut inside it) and what it followed there: "faces", "motion" or "centre".
+    """
+
+    aspect: str  # as asked, e.g. "9:16"
+    source_width: int  # pixels
+    source_height: int  # pixels
+    width: int  # crop width, pixels, even
+    height: int  # crop height, pixels, even
+    times: tuple[float, ...]  # seconds from the video's first frame, one per analysed frame
+    boxes: tuple[tuple[int, int], ...]  # (x, y) top-left corner at each time
+    pieces: tuple[tuple[float, str], ...]  # (start time, subject) of each piece between cuts
+
+    def box_at(self, time: float) -> tuple[int, int, int, int]:
+        """``(x, y, width, height)`` of the box shown at ``time`` seconds.
+
+        Example:
+            >>> p = CropPath("1:1", 160, 90, 90, 90, (0.0, 0.5), ((0, 0), (70, 0)), ((0.0, "motion"),))
+            >>> p.box_at(0.4), p.box_at(0.7)
+            ((0, 0, 90, 90), (70, 0, 90, 90))
+        """
+        i = max(0, bisect_right(self.times, time + TIME_EPS) - 1)
+        x, y = self.boxes[i]
+        return x, y, self.width, self.height
+
+    def decode_width(self, out_width: int) -> int:
+        """Width to decode the source at so the crop is at least ``out_width`` pixels wide."""
+        return min(self.source_width, math.ceil(out_width * self.source_width / self.width) + 2)
+
+    def apply(self, times: Sequence[float], images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Crop frames shown at ``times`` (decoded at any size of the source's aspect).
+
+        The crop keeps the same size in every frame (rounded to even pixels for yuv420p).
+        """
+        if not images:
+            return []
+        h, w = images[0].shape[:2]
+        sx, sy = w / self.source_width, h / self.source_height
+        cw = min(w, max(2, _even(self.width * sx)))
+        ch = min(h, max(2, _even(self.height * sy)))
+        out = []
+        for t, image in zip(times, images):
+            x, y, _, _ = self.box_at(t)
+            x = min(max(0, round(x * sx)), w - cw)
+            y = min(max(0, round(y * sy)), h - ch)
+            out.append(np.ascontiguousarray(image[y : y + ch, x : x + cw]))  # frees the rest
+        return out
+
+    def to_dict(self) -> dict:
+        """The ``crop`` object of a pick in segments.json.
+
+        ``boxes`` lists ``[time, x, y]`` only where the box moves: each holds until the next.
+        """
+        boxes = []
+        for t, (x, y) in zip(self.times, self.boxes):
+            if not boxes or (boxes[-1][1], boxes[-1][2]) != (x, y):
+                boxes.append([round(t, 4), x, y])
+        return {
+            "aspect": self.aspect,
+            "width": self.width,
+            "height": self.height,
+            "pieces": [{"start": round(t, 4), "follows": s} for t, s in self.pieces],
+            "boxes": boxes,
+        }
+
+
+def parse_aspect(text: str, flag: str = "--aspect") -> str:
+    """Check an aspect: "source", or "W:H" with positive whole numbers; returns it normalised.
+
+    Raises:
+        UsageError: naming ``flag``, for anything else ("3:0", "wide", "1:20").
+
+    Example:
+        >>> parse_aspect(" 9:16 "), parse_aspect("Source")
+        ('9:16', 'source')
+    """
+    value = str(text).strip().lower()
+    if value == SOURCE:
+        return SOURCE
+    match = re.fullmatch(r"(\d{1,4})\s*[:/x]\s*(\d{1,4})", value)
+    choices = ", ".join(ASPECTS)
+    if not match:
+        raise UsageError(flag, f"{text!r} is not an aspect: use {choices} or another W:H")
+    w, h = int(match[1]), int(match[2])
+    if w == 0 or h == 0:
+        raise UsageError(flag, f"{text!r} has a zero side: use {choices} or another W:H")
+    if max(w, h) > MAX_RATIO * min(w, h):
+        raise UsageError(flag, f"{text!r} is narrower than 1:{MAX_RATIO}")
+    return f"{w}:{h}"
+
+
+def crop_size(width: int, height: int, aspect: str) -> tuple[int, int]:
+    """The largest box of ``aspect`` inside a ``width``×``height`` frame, even-sized.
+
+    Example:
+        >>> crop_size(1280, 720, "9:16"), crop_size(1280, 720, "1:1"), crop_size(30, 16, "4:5")
+        ((404, 720), (720, 720), (12, 16))
+    """
+    w, h = (int(v) for v in parse_aspect(aspect).split(":"))
+    ratio = Fraction(w, h)
+    if Fraction(width, height) >= ratio:  # the source is wider: full height
+        cw, ch = height * ratio, Fraction(height)
+    else:
+        cw, ch = Fraction(width), width / ratio
+    cw = min(width, max(2, _even(cw)))
+    ch = min(height, max(2, _even(ch)))
+    return cw, ch
+
+
+def plan_crop(
+    path: str | os.PathLike,
+    start: float,
+    end: float,
+    aspect: str,
+    cuts: Sequence[float] = (),
+    faces: bool = True,
+) -> CropPath | None:
+    """Plan a crop of ``aspect`` over ``[start, end)`` seconds of ``path`` that follows the subject.
+
+    Arguments:
+        path: the video.
+        start, end: seconds from the video's first frame.
+        aspect: "source" (no crop: returns None) or "W:H", e.g. "1:1", "4:5", "9:16".
+        cuts: times (seconds) of shot cuts already known; hard cuts in the segment are also
+            found from its frames. The path restarts at each.
+        faces: follow faces when OpenCV can find them (False: motion only).
+
+    Returns:
+        CropPath with one box per frame, or None for "source".
+
+    Raises:
+        UsageError: a bad aspect or time range.
+        InputError, DecodeError: the video cannot be read or has no frame in the range.
+
+    Example:
+        >>> plan = plan_crop("clip.mp4", 4.0, 7.0, "1:1")  # doctest: +SKIP
+        >>> plan.to_dict()["pieces"]  # doctest: +SKIP
+        [{'start': 4.0, 'follows': 'faces'}]
+    """
+    aspect = parse_aspect(aspect)
+    if aspect == SOURCE:
+        return None
+    if not end > start >= 0:
+        raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
+    info = probe(path)
+    cw, ch = crop_size(info.width, info.height, aspect)
+    width = max(2, min(ANALYSIS_WIDTH, info.width))
+    frames = list(read_range(path, start, end, width=width, pixel_format="gray"))
+    if not frames:
+        raise InputError(path, f"no frames between {start:.3f} s and {end:.3f} s")
+    times = np.array([f.time for f in frames])
+    greys = [f.image for f in frames]
+    h, w = greys[0].shape
+    scale = np.array([info.width / w, info.height / h])  # analysis → source pixels
+    box = np.array([cw, ch]) / scale  # the crop in analysis pixels
+    finder = _face_finder() if faces else None
+    bounds = _pieces(times, greys, cuts)
+    xs = np.zeros(len(times), dtype=np.int64)
+    ys = np.zeros(len(times), dtype=np.int64)
+    pieces = []
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / 25
+    for a, b in pairwise(bounds):
+        targets, subject = _targets(times[a:b], greys[a:b], box, finder, step)
+        centres = targets * scale  # source pixels
+        for axis, (size, full, out) in enumerate(((cw, info.width, xs), (ch, info.height, ys))):
+            path_ = _smooth(centres[:, axis], size, step) if full > size else centres[:, axis]
+            out[a:b] = np.clip(np.round(path_ - size / 2), 0, full - size)
+        pieces.append((float(times[a]), subject))
+    return CropPath(
+        aspect=aspect, source_width=info.width, source_height=info.height, width=cw, height=ch,
+        times=tuple(float(t) for t in times),
+        boxes=tuple((int(x), int(y)) for x, y in zip(xs, ys)),
+        pieces=tuple(pieces),
+    )  # fmt: skip
+
+
+def _even(value) -> int:
+    """Round down to an even whole number."""
+    n = int(value)
+    return n - n % 2
+
+
+def _face_finder():
+    """A FaceCollector whose ``find`` gives face boxes, or None when OpenCV is missing."""
+    if face_detection_unavailable() is not None:
+        return None
+    return FaceCollector()
+
+
+def _pieces(times: np.ndarray, greys: list[np.ndarray], cuts: Sequence[float]) -> list[int]:
+    """Frame indices where pieces start (the first is 0), plus len(times) at the end.
+
+    Known cuts count; so does a hard cut found here: a one-frame change several times its
+    neighbours' (the shot detector's rule and thresholds, on these frames).
+    """
+    n = len(times)
+    starts = {int(np.searchsorted(times, c - TIME_EPS)) for c in cuts}
+    if n > 1:
+        small = [g[::4, ::4].astype(np.float32) for g in greys]  # every 4th pixel: cheap
+        diffs = np.array([0.0] + [float(np.abs(b - a).mean()) for a, b in pairwise(small)])
+        for i in range(1, n):
+            around = [diffs[j] for j in range(i - NEIGHBOUR_FRAMES, i + NEIGHBOUR_FRAMES + 1)
+                      if 1 <= j < n and j != i]
+            floor = max(np.mean(around) if around else 0.0, DIFF_FLOOR)
+            if diffs[i] >= CUT_MIN_DIFF and diffs[i] > CUT_RATIO * floor:
+                starts.add(i)
+    return sorted({0, n} | {i for i in starts if 0 < i < n})
+
+
+def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
+    """(n, 2) subject centres in analysis pixels for one piece, and what was followed."""
+    n = len(greys)
+    h, w = greys[0].shape
+    centre = np.array([w / 2, h / 2])
+    if finder is not None:
+        found = _face_targets(times, greys, box, finder)
+        if found is not None:
+            return _fill(found, centre), "faces"
+    gap = max(1, round(MOTION_GAP_SECONDS / step)) if step > 0 else 1
+    prior = _centre_prior(greys[0].shape)
+    motion = np.full((n, 2), np.nan)
+    for i in range(n):
+        j = i - gap if i - gap >= 0 else min(i + gap, n - 1)
+        if j != i:
+            motion[i] = _motion_target(greys[i], greys[j], box, prior)
+    if np.isnan(motion[:, 0]).all():
+        return np.tile(centre, (n, 1)), "centre"
+    return _fill(motion, centre), "motion"
+
+
+def _face_targets(times, greys, box, finder) -> np.ndarray | None:
+    """Face centres at the searched frames (NaN elsewhere), or None when faces are too rare."""
+    n = len(greys)
+    out = np.full((n, 2), np.nan)
+    every = max(1, round(len(times) / max(1.0, (times[-1] - times[0]) * FACE_SAMPLE_FPS)))
+    searched = list(range(0, n, every))
+    hits = 0
+    for i in searched:
+        found = finder.find(greys[i])
+        if not len(found):
+            continue
+        hits += 1
+        x0, y0 = found[:, :2].min(axis=0)
+        x1, y1 = (found[:, :2] + found[:, 2:]).max(axis=0)
+        if x1 - x0 > box[0] or y1 - y0 > box[1]:  # not all fit: take the largest face
+            x0, y0, fw, fh = found[np.argmax(found[:, 2] * found[:, 3])]
+            x1, y1 = x0 + fw, y0 + fh
+        drop = FACE_DROP * found[:, 3].max()
+        out[i] = ((x0 + x1) / 2, (y0 + y1) / 2 + drop)
+    return out if hits >= FACE_MIN_SHARE * len(searched) and hits else None
+
+
+def _centre_prior(shape: tuple[int, int]) -> np.ndarray:
+    """Gaussian weights over the motion cells, 1 at the centre."""
+    rows, cols = shape[0] // MOTION_CELL, shape[1] // MOTION_CELL
+    y = (np.arange(rows) + 0.5) / rows - 0.5
+    x = (np.arange(cols) + 0.5) / cols - 0.5
+    return np.exp(-(y[:, None] ** 2 + x[None, :] ** 2) / (2 * CENTRE_SIGMA**2))
+
+
+def _motion_target(a: np.ndarray, b: np.ndarray, box: np.ndarray, prior: np.ndarray):
+    """Centre of the salient motion between two grey frames, in analysis pixels (NaN: none)."""
+    rows, cols = prior.shape
+    size = MOTION_CELL
+    diff = np.abs(a[: rows * size, : cols * size].astype(np.int16) - b[: rows * size, : cols * size])
+    cells = diff.reshape(rows, size, cols, size).mean(axis=(1, 3))
+    energy = np.maximum(cells - np.median(cells) - NOISE_LUMA, 0.0)
+    if np.count_nonzero(energy) < MIN_MOTION_CELLS:
+        return np.nan, np.nan
+    energy *= prior
+    # The crop-sized window holding the most energy, by a summed-area table.
+    bw = min(cols, max(1, round(box[0] / size)))
+    bh = min(rows, max(1, round(box[1] / size)))
+    table = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = table[bh:, bw:] - table[:-bh, bw:] - table[bh:, :-bw] + table[:-bh, :-bw]
+    r, c = np.unravel_index(np.argmax(sums), sums.shape)
+    inside = energy[r : r + bh, c : c + bw]
+    total = inside.sum()
+    cy = (inside.sum(axis=1) @ (np.arange(r, r + bh) + 0.5)) / total
+    cx = (inside.sum(axis=0) @ (np.arange(c, c + bw) + 0.5)) / total
+    return cx * size, cy * size
+
+
+def _fill(values: np.ndarray, default: np.ndarray) -> np.ndarray:
+    """Fill NaN rows by linear interpolation (held at the ends); all NaN → ``default``."""
+    out = values.copy()
+    known = ~np.isnan(values[:, 0])
+    if not known.any():
+        return np.tile(default, (len(values), 1))
+    idx = np.arange(len(values))
+    for axis in range(values.shape[1]):
+        out[:, axis] = np.interp(idx, idx[known], values[known, axis])
+    return out
+
+
+def _smooth(centres: np.ndarray, size: float, step: float) -> np.ndarray:
+    """A calm path through one piece's target centres (pixels along one axis).
+
+    Outliers go by a running median; then a target that stays within STATIC_SHARE of the crop
+    gets a still crop at the middle of its range, and one that travels further a Gaussian path.
+    The ends are padded by point reflection, which keeps a steady pan unbiased up to the edges.
+    """
+    n = len(centres)
+    k = max(1, round(MEDIAN_SECONDS / step)) // 2 if step > 0 else 0
+    if n > 1 and k:
+        padded = np.pad(centres, k, mode="edge")
+        centres = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1), axis=1)
+    lo, hi = centres.min(), centres.max()
+    if hi - lo <= STATIC_SHARE * size:
+        return np.full(n, (lo + hi) / 2)
+    sigma = SMOOTH_SECONDS / step
+    r = min(n - 1, math.ceil(3 * sigma))
+    if r < 1:
+        return centres
+    kernel = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    padded = np.pad(centres, r, mode="reflect", reflect_type="odd")
+    return np.convolve(padded, kernel / kernel.sum(), mode="valid")
