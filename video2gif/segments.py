@@ -29,6 +29,10 @@ MAX_SECONDS = 6.0  # a shot no longer than this becomes one candidate, whole
 STRIDE_SECONDS = 1.0  # windows overlap: 3 s windows every 1 s
 CUT_TRIM_FRAMES = 3  # frames kept clear of a hard cut on each side
 TRANSITION_TRIM_FRAMES = 6  # frames kept clear of a dissolve or fade
+SHOT_CANDIDATES = "shots"  # windows inside shots (the default)
+UNIFORM_CANDIDATES = "uniform5"  # the 2016 release tutorial's uniform segments, shots ignored
+CANDIDATES = (SHOT_CANDIDATES, UNIFORM_CANDIDATES)
+UNIFORM_SECONDS = 5  # length of the release tutorial's segments
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,12 @@ class SegmentOptions:
     min_length: float = MIN_SECONDS  # shorter (trimmed) shots are dropped, seconds
     max_length: float = MAX_SECONDS  # shots up to this long are one whole candidate, seconds
     stride: float = STRIDE_SECONDS  # step between windows, seconds
+    candidates: str = SHOT_CANDIDATES  # one of CANDIDATES; "uniform5" ignores the lengths
 
     def validate(self) -> SegmentOptions:
+        if self.candidates not in CANDIDATES:
+            raise UsageError("--candidates", f"unknown kind {self.candidates!r}; choose one of "
+                             f"{', '.join(CANDIDATES)}")
         if not (0 < self.min_length <= self.max_length):
             raise UsageError("--min-len/--max-len", "need 0 < min-len <= max-len")
         if not (self.min_length <= self.length <= self.max_length):
@@ -111,6 +119,8 @@ def make_segments(
         UsageError: the options contradict each other.
     """
     options = (options or SegmentOptions()).validate()
+    if options.candidates == UNIFORM_CANDIDATES:
+        return uniform_segments(shots, fps, duration, frame_times)
     out = Segmentation()
     for index, shot in enumerate(shots):
         lo = shot.start + _trim(shot.transition_in, fps)
@@ -140,6 +150,44 @@ def make_segments(
             Segment(first.start, last.end, first.start_frame, last.end_frame, 0, False)
         )
         out.dropped_shots = []
+    return out
+
+
+def uniform_segments(
+    shots: Sequence[Shot],
+    fps: float,
+    duration: float,
+    frame_times: np.ndarray | None = None,
+    seconds: float = UNIFORM_SECONDS,
+) -> Segmentation:
+    """The release tutorial's candidates: ``(start, int(start + fps * 5))`` for start in
+    ``range(0, int(duration * fps), int(fps * 5))``, in frames, whatever the shots.
+
+    Consecutive candidates share their boundary frame, as the tutorial's did (its scoring gave
+    that frame to the earlier one; see :mod:`video2gif.features.release_preprocess`). Times are
+    frame / fps as the tutorial cut its GIFs. The last one ends with the video (the tutorial's
+    ran past it), and one starting past the last decoded frame is left out (the release gave
+    it no score).
+
+    Example:
+        >>> segs = uniform_segments([Shot(0.0, 12.0, 0, 288)], fps=24.0, duration=12.0)
+        >>> [(s.start_frame, s.end_frame) for s in segs.segments]
+        [(0, 120), (120, 240), (240, 288)]
+    """
+    step = int(fps * seconds)
+    if step < 1:
+        raise UsageError("--candidates", f"{fps} frames per second leave no frame in {seconds} s")
+    has_times = frame_times is not None and len(frame_times)
+    count = len(frame_times) if has_times else round(duration * fps)  # frames in the video
+    out = Segmentation()
+    for first in range(0, min(int(duration * fps), count), step):
+        stop = min(int(first + fps * seconds), count)
+        start, end = first / fps, min(stop / fps, duration)
+        inside = [i for i, s in enumerate(shots) if s.end > start and s.start < end]
+        touches = any({"dissolve", "fade"} & {shots[i].transition_in, shots[i].transition_out}
+                      for i in inside)
+        out.segments.append(Segment(start=start, end=end, start_frame=first, end_frame=stop,
+                                    shot=inside[0] if inside else 0, touches_transition=touches))
     return out
 
 
