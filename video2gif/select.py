@@ -1,4 +1,20 @@
-"""Choose the top-k segments: best first, no two overlapping in time, no two that look the same.
+"""Choose the top-k segments: best first, no two overlapping in time, no two showing the same thing.
+
+Selection is greedy by score, in two passes. The first keeps whole candidate windows apart. When
+that leaves fewer than ``k`` picks, the second also takes a candidate that overlaps a pick as long
+as the two can be trimmed apart, each keeping its *core* (the middle :data:`CORE_SHARE` of its
+window, the ranked moment) and at least the shortest GIF length; :func:`pick_reaches` then says
+how far each pick may stretch, and :mod:`video2gif.boundaries` places the cuts.
+
+A *duplicate* is the same content shown again (a repeated shot, a replay, a still scene that
+returns), not another moment of the same shot. Looking alike (the colour-layout and backbone
+descriptors, cosine at or above a threshold) is necessary but not enough, because every moment of
+one shot shares its background. :class:`ChangeEvidence` then compares what changes: the frames of
+one candidate must reappear in the other (on 32×18 luma thumbnails, at most
+:data:`REPLAY_SHARE` of the picture differs from the nearest frame of the other, or less than
+:data:`REPLAY_RATIO` of how much each changes from one sampled frame to the next), and where both
+have sound, their loudness over time must match too. Every suppressed candidate records which pick
+it lost to and why.
 
 Example:
     >>> import numpy as np
@@ -9,10 +25,213 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
 import numpy as np
+
+from .boundaries import MAX_SHIFT, Reach, Track
+from .features.audio import BIN_SECONDS as AUDIO_BIN_SECONDS
+from .segments import MIN_SECONDS
 
 DUPLICATE_SIMILARITY = 0.8  # cosine similarity of descriptors at or above which two picks look alike
 MIN_GAP_SECONDS = 0.0  # picks must not overlap; raise to keep them further apart
+CORE_SHARE = 1 / 3  # middle share of a candidate's window (the ranked moment) every cut keeps
+MIN_PICK_SECONDS = MIN_SECONDS  # a trimmed pick is never shorter than the shortest candidate
+PIXEL_CHANGE = 12.0  # luma step (0-255) at which a thumbnail pixel counts as different
+REPLAY_SHARE = 0.01  # share of the picture that may differ in a repeat (compression, noise)
+REPLAY_RATIO = 0.5  # ... or this share of the content's own change between sampled frames
+SOUND_DIFFERS_DB = 6.0  # mean loudness difference (dB) at best alignment: different sound
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """Why a candidate was not picked although it scored above the last pick."""
+
+    pick: int  # index (into the candidates) of the pick it lost to
+    reason: str  # "duplicate" or "overlap"
+    detail: str  # in words, for segments.json and the report
+
+    def to_dict(self, pick_number: int | None) -> dict:
+        return {"pick": pick_number, "reason": self.reason, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The picks, best first, and what was left out on the way."""
+
+    picks: list[int]
+    suppressed: dict[int, Suppressed] = field(default_factory=dict)
+    trimmed: bool = False  # some picks overlap as windows and must be trimmed apart
+
+
+# A duplicate test: (candidate, pick) -> reason they show the same content, or None.
+SameContent = Callable[[int, int], "str | None"]
+
+
+class ChangeEvidence:
+    """Compares what changes in two candidates: their frames and their sound.
+
+    Arguments:
+        bounds: (n, 2) start and end seconds of the candidates.
+        track: the video's :class:`~video2gif.boundaries.Track` (sampled luma thumbnails).
+        loudness_db: dB level of each :data:`AUDIO_BIN_SECONDS` bin, or None without sound.
+    """
+
+    def __init__(self, bounds: np.ndarray, track: Track, loudness_db: np.ndarray | None = None
+                 ) -> None:
+        self.bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 2)
+        self.track = track
+        self.loudness_db = loudness_db
+        self._frames: dict[int, np.ndarray] = {}
+
+    def frames(self, i: int) -> np.ndarray:
+        if i not in self._frames:
+            start, end = self.bounds[i]
+            thumbs = self.track.thumbs_between(start, end)
+            self._frames[i] = thumbs.reshape(len(thumbs), -1).astype(np.float32)
+        return self._frames[i]
+
+    def __call__(self, i: int, j: int) -> str | None:
+        a, b = self.frames(i), self.frames(j)
+        if not len(a) or not len(b):
+            return None
+        cross = max(_reappear(a, b), _reappear(b, a))
+        own = min(_own_change(a), _own_change(b))
+        if cross > max(REPLAY_SHARE, REPLAY_RATIO * own):
+            return None
+        sound = self._sound_difference(i, j)
+        if sound is not None and sound > SOUND_DIFFERS_DB:
+            return None
+        heard = "" if sound is None else f", sound within {sound:.1f} dB"
+        if own <= REPLAY_SHARE:
+            return f"nothing moves in either and the view is the same ({cross:.1%} differs{heard})"
+        return (f"its frames reappear in the pick ({cross:.1%} of the picture differs, "
+                f"{own:.1%} changes between its own frames{heard})")
+
+    def _sound_difference(self, i: int, j: int) -> float | None:
+        """Mean |dB| difference of the two loudness curves at their best alignment."""
+        if self.loudness_db is None or not len(self.loudness_db):
+            return None
+        curves = []
+        for k in (i, j):
+            lo, hi = (self.bounds[k] / AUDIO_BIN_SECONDS).round().astype(int)
+            curves.append(self.loudness_db[max(lo, 0) : max(hi, 0)])
+        a, b = curves
+        if len(a) < 3 or len(b) < 3:
+            return None
+        if len(a) > len(b):
+            a, b = b, a
+        return min(float(np.abs(b[s : s + len(a)] - a).mean())
+                   for s in range(len(b) - len(a) + 1))
+
+
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) share of thumbnail pixels that differ by more than PIXEL_CHANGE, after
+    removing an overall brightness shift."""
+    d = a[:, None, :] - b[None, :, :]
+    d -= np.median(d, axis=2, keepdims=True)
+    return (np.abs(d) > PIXEL_CHANGE).mean(axis=2)
+
+
+def _reappear(a: np.ndarray, b: np.ndarray) -> float:
+    """How far a's frames are from their nearest frame in b (median over a's frames)."""
+    return float(np.median(_distances(a, b).min(axis=1)))
+
+
+def _own_change(a: np.ndarray) -> float:
+    """How much a changes from one sampled frame to the next (median)."""
+    if len(a) < 2:
+        return 0.0
+    d = a[1:] - a[:-1]
+    d -= np.median(d, axis=1, keepdims=True)
+    return float(np.median((np.abs(d) > PIXEL_CHANGE).mean(axis=1)))
+
+
+def select_picks(
+    bounds: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    descriptors: np.ndarray | None = None,
+    duplicate_similarity: float = DUPLICATE_SIMILARITY,
+    same_content: SameContent | None = None,
+    limits: np.ndarray | None = None,
+    min_gap: float = MIN_GAP_SECONDS,
+    min_length: float = MIN_PICK_SECONDS,
+) -> Selection:
+    """Greedy selection by score without overlap or duplicates, trimming picks apart when the
+    video has no room for ``k`` whole windows.
+
+    Arguments:
+        bounds: (n, 2) start and end seconds of each candidate.
+        scores: (n,) scores; NaN candidates are never picked.
+        k: how many picks at most.
+        descriptors: (n, d) unit vectors describing how each candidate looks (None: no check).
+        duplicate_similarity: cosine similarity at or above which two candidates look alike.
+        same_content: for candidates that look alike, says whether they show the same content
+            (e.g. a :class:`ChangeEvidence`); None: looking alike is enough.
+        limits: (n, 2) earliest start and latest end each candidate's GIF may reach (its shot,
+            clear of transitions); None: only the window itself, so nothing is trimmed apart.
+        min_gap: seconds required between picks.
+        min_length: the shortest a trimmed pick may become, seconds.
+
+    Returns:
+        Selection with the picks best first (fewer than ``k`` only when the video has fewer
+        distinct moments) and the suppressed candidates.
+    """
+    bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 2)
+    scores = np.asarray(scores, dtype=np.float64)
+    order = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+             if not np.isnan(scores[i])]
+    picks: list[int] = []
+    suppressed: dict[int, Suppressed] = {}
+    duplicates: dict[int, Suppressed] = {}
+
+    def duplicate_of(i: int) -> Suppressed | None:
+        if descriptors is None or not picks:
+            return None
+        for j in picks:
+            similarity = float(descriptors[j] @ descriptors[i])
+            if similarity < duplicate_similarity:
+                continue
+            reason = same_content(i, j) if same_content is not None else "looks alike"
+            if reason is not None:
+                return Suppressed(j, "duplicate", f"looks alike ({similarity:.2f}); {reason}")
+        return None
+
+    for i in order:  # pass 1: whole windows
+        if len(picks) >= k:
+            break
+        start, end = bounds[i]
+        clash = next((j for j in picks
+                      if start < bounds[j][1] + min_gap and bounds[j][0] < end + min_gap), None)
+        if clash is not None:
+            suppressed[i] = Suppressed(clash, "overlap", "overlaps the pick in time")
+            continue
+        dup = duplicates.get(i) or duplicate_of(i)
+        if dup is not None:
+            suppressed[i] = duplicates[i] = dup
+            continue
+        picks.append(i)
+    trimmed = False
+    while len(picks) < k and limits is not None:  # pass 2: trim overlapping picks apart
+        # The candidate that overlaps the picks least comes first (then the better one), so the
+        # added picks are other moments, not the picked ones cut in two.
+        fits = [i for i in order if i not in picks and i not in duplicates
+                and _packing(bounds, np.asarray(limits), [*picks, i], min_gap, min_length)]
+        fits.sort(key=lambda i: _overlap(bounds, picks, i))  # stable: score order breaks ties
+        for i in fits:
+            dup = duplicate_of(i)
+            if dup is None:
+                picks.append(i)
+                suppressed.pop(i, None)
+                trimmed = True
+                break
+            suppressed[i] = duplicates[i] = dup
+        else:
+            break
+    picks.sort(key=lambda i: order.index(i))
+    return Selection(picks=picks, suppressed=suppressed, trimmed=trimmed)
 
 
 def select_top_k(
@@ -23,33 +242,146 @@ def select_top_k(
     duplicate_similarity: float = DUPLICATE_SIMILARITY,
     min_gap: float = MIN_GAP_SECONDS,
 ) -> list[int]:
-    """Greedy selection by score with temporal non-overlap and near-duplicate suppression.
+    """Indices of the picks, best first: :func:`select_picks` on whole windows, where looking
+    alike is enough to be a duplicate."""
+    return select_picks(bounds, scores, k, descriptors, duplicate_similarity,
+                        min_gap=min_gap).picks
+
+
+def _overlap(bounds: np.ndarray, picks: Sequence[int], i: int) -> float:
+    """Seconds of candidate ``i`` that lie inside the picks' windows."""
+    start, end = bounds[i]
+    return float(sum(max(0.0, min(end, bounds[j][1]) - max(start, bounds[j][0])) for j in picks))
+
+
+def _core(bounds: np.ndarray, i: int) -> tuple[float, float]:
+    start, end = bounds[i]
+    margin = (end - start) * (1 - CORE_SHARE) / 2
+    return start + margin, end - margin
+
+
+def _outer(bounds: np.ndarray, limits: np.ndarray, i: int) -> tuple[float, float]:
+    start, end = bounds[i]
+    return max(limits[i][0], start - MAX_SHIFT), min(limits[i][1], end + MAX_SHIFT)
+
+
+def _packing(bounds, limits, picks: Sequence[int], min_gap: float, min_length: float
+             ) -> list[tuple[float, float]] | None:
+    """Earliest feasible (start, end) of each pick in time order, or None when the picks cannot
+    be trimmed apart. Packing each pick as early as it may go is optimal for a fixed order, and
+    the order is fixed because cores may not overlap."""
+    ordered = sorted(picks, key=lambda i: _core(bounds, i)[0])
+    out, previous = [], -np.inf
+    for i in ordered:
+        core_start, core_end = _core(bounds, i)
+        lo, hi = _outer(bounds, limits, i)
+        length = min(min_length, bounds[i][1] - bounds[i][0])
+        start = max(lo, previous + min_gap)
+        end = max(core_end, start + length)
+        if start > core_start + 1e-9 or end > hi + 1e-9:
+            return None
+        out.append((start, end))
+        previous = end
+    return out
+
+
+def pick_reaches(
+    bounds: np.ndarray,
+    picks: Sequence[int],
+    limits: np.ndarray | None = None,
+    min_gap: float = MIN_GAP_SECONDS,
+    min_length: float = MIN_PICK_SECONDS,
+) -> list[Reach]:
+    """How far each pick may stretch (in the order of ``picks``): inside its limits, within
+    MAX_SHIFT of its window, and on its own side of a split point with each time neighbour.
+
+    The split between two neighbours lies midway between their windows (in the gap, or in the
+    overlap), moved as little as needed for both to keep their core and the minimum length.
+    """
+    bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 2)
+    if limits is None:
+        limits = bounds
+    limits = np.asarray(limits, dtype=np.float64)
+    ordered = sorted(picks, key=lambda i: _core(bounds, i)[0])
+    earliest = _packing(bounds, limits, ordered, min_gap, min_length)
+    latest = _packing_from_right(bounds, limits, ordered, min_gap, min_length)
+    reach: dict[int, Reach] = {}
+    left = -np.inf
+    for n, i in enumerate(ordered):
+        lo, hi = _outer(bounds, limits, i)
+        right = np.inf
+        if n + 1 < len(ordered):
+            j = ordered[n + 1]
+            split = (bounds[i][1] + bounds[j][0]) / 2
+            if earliest is not None and latest is not None:
+                split = min(max(split, earliest[n][1]), latest[n + 1][0] - min_gap)
+            right = split
+        core_start, core_end = _core(bounds, i)
+        reach[i] = Reach(start=float(bounds[i][0]), end=float(bounds[i][1]),
+                         lo=float(max(lo, left)), hi=float(min(hi, right)),
+                         core_start=core_start, core_end=core_end)
+        left = right + min_gap
+    return [reach[i] for i in picks]
+
+
+def _packing_from_right(bounds, limits, ordered, min_gap, min_length):
+    """Latest feasible (start, end) of each pick in time order, or None."""
+    out, following = [], np.inf
+    for i in reversed(ordered):
+        core_start, core_end = _core(bounds, i)
+        lo, hi = _outer(bounds, limits, i)
+        length = min(min_length, bounds[i][1] - bounds[i][0])
+        end = min(hi, following - min_gap)
+        start = min(core_start, end - length)
+        if end < core_end - 1e-9 or start < lo - 1e-9:
+            return None
+        out.append((start, end))
+        following = start
+    return out[::-1]
+
+
+def choose_picks(
+    segments: Sequence,
+    scores: np.ndarray,
+    k: int,
+    descriptors: np.ndarray | None,
+    duplicate_similarity: float,
+    track: Track | None = None,
+    measurements: Mapping[str, np.ndarray] | None = None,
+    min_length: float = MIN_PICK_SECONDS,
+) -> tuple[Selection, list]:
+    """The pipeline's selection: :func:`select_picks` with :class:`ChangeEvidence` from the
+    decode pass, then each pick's GIF-shaped cut (:func:`video2gif.boundaries.shape_cuts`).
 
     Arguments:
-        bounds: (n, 2) start and end seconds of each candidate.
-        scores: (n,) scores; NaN candidates are never picked.
-        k: how many picks at most.
-        descriptors: (n, d) unit vectors describing how each candidate looks (None: no check).
-        duplicate_similarity: cosine similarity at or above which a candidate is a near-duplicate
-            of an earlier pick.
-        min_gap: seconds required between picks.
+        segments: the candidates (``start``, ``end``, ``shot``), in time order.
+        scores, k, descriptors, duplicate_similarity: as :func:`select_picks`.
+        track: the video's motion track (None: duplicates by looks alone, cuts as ranked).
+        measurements: the feature extractor's measurements; its ``audio.*`` loudness, when the
+            video has sound, is compared too.
+        min_length: shortest cut, seconds.
 
     Returns:
-        Indices of the picks, best first. Fewer than ``k`` when the video has fewer distinct moments.
+        (Selection, one :class:`~video2gif.boundaries.Cut` per pick in the selection's order).
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    order = [i for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
-             if not np.isnan(scores[i])]
-    picks: list[int] = []
-    for i in order:
-        if len(picks) >= k:
-            break
-        start, end = bounds[i]
-        if any(start < bounds[j][1] + min_gap and bounds[j][0] < end + min_gap for j in picks):
-            continue
-        if descriptors is not None and picks:
-            similarity = descriptors[picks] @ descriptors[i]
-            if float(similarity.max()) >= duplicate_similarity:
-                continue
-        picks.append(int(i))
-    return picks
+    from .boundaries import shape_cuts
+    from .features.audio import Loudness
+
+    loudness_db = None
+    if measurements is not None and "audio.energy" in measurements:
+        loud = Loudness(measurements["audio.energy"], measurements["audio.counts"])
+        loudness_db = None if loud.silent else loud.db
+
+    bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
+    limits = bounds.copy()
+    for shot in {s.shot for s in segments}:  # a GIF may reach anywhere its shot's candidates do
+        rows = [i for i, s in enumerate(segments) if s.shot == shot]
+        limits[rows, 0] = bounds[rows, 0].min()
+        limits[rows, 1] = bounds[rows, 1].max()
+    evidence = None
+    if track is not None and len(track.thumbs):
+        evidence = ChangeEvidence(bounds, track, loudness_db)
+    selection = select_picks(bounds, scores, k, descriptors, duplicate_similarity,
+                             same_content=evidence, limits=limits, min_length=min_length)
+    reaches = pick_reaches(bounds, selection.picks, limits, min_length=min_length)
+    return selection, shape_cuts(track, reaches, min_length)
