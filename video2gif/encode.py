@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -65,6 +65,8 @@ MP4_CRF = 20  # libx264 constant rate factor; lower is better and larger
 MP4_PRESET = "medium"
 # A rung whose estimated size exceeds the budget by this factor is skipped without encoding.
 SKIP_MARGIN = 1.3
+# A frame-list step before writing: (frames, holds, fps) -> (frames, holds).
+FrameShaper = Callable[[list[np.ndarray], list[int], float], tuple[list[np.ndarray], list[int]]]
 TIME_EPS = 1e-6  # seconds; tolerance when matching output ticks to frame times
 
 
@@ -119,6 +121,7 @@ def encode_segment(
     out_path: str | os.PathLike,
     options: EncodeOptions | None = None,
     crop: CropPath | None = None,
+    shape: FrameShaper | None = None,
 ) -> EncodedOutput:
     """Encode ``[start, end)`` seconds of ``path`` to ``out_path``, within the byte budget.
 
@@ -132,6 +135,8 @@ def encode_segment(
         options: format, size, rate, palette and budget (default: EncodeOptions()).
         crop: a box per frame (:func:`video2gif.crop.plan_crop`) cut out before resampling;
             ``width`` then applies to the crop. None: the whole frame.
+        shape: called as ``shape(frames, holds, fps)`` on each attempt's frame list, returning
+            the frames and holds to write (:class:`video2gif.loop.LoopShaper`). None: as read.
 
     Returns:
         EncodedOutput of the accepted attempt; its ``bytes`` is within ``options.max_bytes``.
@@ -162,6 +167,8 @@ def encode_segment(
     with _output(out_path) as tmp:
         for rung, (fps, w, colours) in enumerate(ladder):
             frames, holds = _resample(times, images, start, stop, fps)
+            if shape is not None:  # the loop is shaped on frames, before any writer sees them
+                frames, holds = shape(frames, holds, fps)
             setting = (len(frames), w, colours or 2)
             if measured and rung < len(ladder) - 1:
                 if _estimate(measured, setting) > budget * SKIP_MARGIN:

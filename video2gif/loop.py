@@ -1,0 +1,228 @@
+"""Seamless loops: choose where a GIF ends so the jump back to its first frame is small, cross-fade
+when that pays, or play forward then backward.
+
+A GIF loops forever, so its last frame is followed by its first. :class:`LoopShaper` is applied
+to the frame list (frames and their holds, in ticks of the output rate) before any writer sees it,
+so it works for every output format:
+
+- ``auto``: among the ends allowed (the cut's ``[end_min, end_max]``), take the one after which
+  the first frame follows most naturally: the frame that would come next in the video is closest
+  to the first frame (for a swing or a spinning object: one period). Changing the length costs a
+  little, so a clip without repetition keeps its length. If the jump is still more than
+  :data:`CROSSFADE_WHEN` typical frame-to-frame changes, the last frames are blended into the
+  first ones over up to :data:`CROSSFADE_SECONDS`, when that makes the seam smaller.
+- ``off``: the frames as cut.
+- ``bounce``: forward then backward (a "boomerang"); the seam is one ordinary step.
+
+The seam figure is the mean absolute luma difference (0-255) between the last frame shown and the
+first, on 64×36 thumbnails; :class:`LoopReport` gives it beside the median and the smallest
+change between consecutive frames inside the clip.
+
+Example:
+    >>> import numpy as np
+    >>> frames = [np.full((8, 8, 3), v, np.uint8) for v in (0, 80, 160, 80, 0, 80)]
+    >>> out, holds, report = shape_loop(frames, [1] * 6, "auto", min_frames=3)
+    >>> len(out), report.seam
+    (4, 80.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+from .errors import UsageError
+
+LOOP_MODES = ("auto", "off", "bounce")
+DEFAULT_LOOP = "auto"
+SEAM_W, SEAM_H = 64, 36  # thumbnail the seam is measured on, pixels
+CROSSFADE_SECONDS = 0.5  # longest cross-fade
+CROSSFADE_WHEN = 2.0  # cross-fade when the seam exceeds this many typical steps ...
+CROSSFADE_GAIN = 0.7  # ... and the cross-fade brings it below this share of what it was
+LENGTH_COST = 1.0  # typical steps that one second of change in length costs in the end search
+
+
+def check_loop(mode: str) -> str:
+    """Return ``mode`` if it is one of LOOP_MODES, else raise UsageError naming ``--loop``.
+
+    Example:
+        >>> check_loop("bounce")
+        'bounce'
+    """
+    if mode not in LOOP_MODES:
+        raise UsageError("--loop", f"{mode!r} is not one of {', '.join(LOOP_MODES)}")
+    return mode
+
+
+@dataclass(frozen=True)
+class LoopReport:
+    """How a GIF loops: its seam and the changes inside, for segments.json and the report."""
+
+    mode: str
+    seam: float  # mean |Δluma| (0-255) from the last frame shown back to the first
+    typical_step: float  # median |Δluma| between consecutive frames inside the GIF
+    best_step: float  # smallest |Δluma| between consecutive distinct frames inside
+    seam_as_cut: float  # the seam of the frames as cut, before the search
+    trimmed_frames: int  # frames the end search removed (of those read up to end_max)
+    crossfade_frames: int  # frames blended into the start (0: none)
+
+    @property
+    def seam_ratio(self) -> float:
+        """The seam in typical steps: about 1 or less loops without a visible jump."""
+        return self.seam / self.typical_step if self.typical_step > 1e-9 else (
+            0.0 if self.seam <= 1e-9 else float("inf"))
+
+    def to_dict(self) -> dict:
+        ratio = self.seam_ratio
+        return {"mode": self.mode, "seam": round(self.seam, 3),
+                "typical_step": round(self.typical_step, 3),
+                "best_step": round(self.best_step, 3),
+                "seam_steps": None if ratio == float("inf") else round(ratio, 3),
+                "seam_as_cut": round(self.seam_as_cut, 3),
+                "trimmed_frames": self.trimmed_frames, "crossfade_frames": self.crossfade_frames}
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """Luma of ``image`` block-averaged to SEAM_H × SEAM_W (float32, 0-255)."""
+    rgb = image.astype(np.float32)
+    luma = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    h, w = luma.shape
+    ys = np.linspace(0, h, min(SEAM_H, h) + 1).astype(int)
+    xs = np.linspace(0, w, min(SEAM_W, w) + 1).astype(int)
+    rows = np.add.reduceat(luma, ys[:-1], axis=0) / np.diff(ys)[:, None]
+    return np.add.reduceat(rows, xs[:-1], axis=1) / np.diff(xs)[None, :]
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).mean())
+
+
+def _steps(thumbs: Sequence[np.ndarray]) -> tuple[float, float]:
+    """(median, smallest nonzero) change between consecutive frames; zeros for a still."""
+    d = np.array([_distance(a, b) for a, b in pairwise(thumbs)])
+    moving = d[d > 1e-6]
+    if not len(moving):
+        return 0.0, 0.0
+    return float(np.median(moving)), float(moving.min())
+
+
+def shape_loop(
+    frames: Sequence[np.ndarray],
+    holds: Sequence[int],
+    mode: str = DEFAULT_LOOP,
+    min_frames: int | None = None,
+    wanted_frames: int | None = None,
+    fps: float | None = None,
+) -> tuple[list[np.ndarray], list[int], LoopReport]:
+    """Shape a frame list into a loop.
+
+    Arguments:
+        frames: H×W×3 uint8 images in play order (at least one).
+        holds: ticks each frame lasts (same length as ``frames``).
+        mode: one of LOOP_MODES.
+        min_frames: ``auto`` keeps at least this many frames (default: all).
+        wanted_frames: the length the cut asked for; ``off`` and ``bounce`` keep exactly this many,
+            ``auto`` pays for moving away from it (default: all).
+        fps: ticks per second, for the length cost and the cross-fade length (default 12).
+
+    Returns:
+        (frames, holds, LoopReport). The inputs are not modified.
+
+    Raises:
+        UsageError: an unknown mode, or frames and holds that do not match.
+    """
+    check_loop(mode)
+    frames, holds = list(frames), [int(h) for h in holds]
+    if not frames or len(frames) != len(holds):
+        raise UsageError("frames", "need one or more frames and one hold per frame")
+    fps = fps or 12.0
+    n = len(frames)
+    wanted = max(1, min(n, wanted_frames or n))
+    least = max(1, min(wanted, min_frames or wanted))
+    thumbs = [thumbnail(f) for f in frames]
+    as_cut = _distance(thumbs[wanted - 1], thumbs[0])
+    crossfade, trimmed = 0, n - wanted
+    if mode == "auto" and n > 1:
+        typical = _steps(thumbs[:wanted])[0]
+        m = _best_end(thumbs, holds, least, wanted, typical, fps)
+        frames, holds, thumbs, trimmed = frames[:m], holds[:m], thumbs[:m], n - m
+        seam = _distance(thumbs[-1], thumbs[0])
+        if typical > 1e-9 and seam > CROSSFADE_WHEN * typical:
+            frames, holds, thumbs, crossfade = _crossfade(frames, holds, thumbs, seam, fps)
+    else:
+        frames, holds, thumbs = frames[:wanted], holds[:wanted], thumbs[:wanted]
+        if mode == "bounce" and len(frames) > 2:
+            frames = frames + frames[-2:0:-1]
+            holds = holds + holds[-2:0:-1]
+            thumbs = thumbs + thumbs[-2:0:-1]
+    typical, best = _steps(thumbs)
+    report = LoopReport(mode=mode, seam=_distance(thumbs[-1], thumbs[0]), typical_step=typical,
+                        best_step=best, seam_as_cut=as_cut, trimmed_frames=trimmed,
+                        crossfade_frames=crossfade)
+    return frames, holds, report
+
+
+def _best_end(thumbs, holds, least: int, wanted: int, typical: float, fps: float) -> int:
+    """How many frames to keep: the frame after the last one (read beyond when there is one) is
+    the one closest to the first frame, plus the cost of changing the length."""
+    n = len(thumbs)
+    ticks = np.cumsum([0, *holds])  # ticks before frame m
+    best_m, best_cost = wanted, np.inf
+    for m in range(least, n + 1):
+        # Continuation error: how far the first frame is from what would follow the last one.
+        jump = _distance(thumbs[m], thumbs[0]) if m < n else _distance(thumbs[m - 1], thumbs[0])
+        cost = jump + LENGTH_COST * typical * abs(ticks[m] - ticks[wanted]) / fps
+        if cost < best_cost - 1e-9:
+            best_m, best_cost = m, cost
+    return best_m
+
+
+def _crossfade(frames, holds, thumbs, seam: float, fps: float):
+    """Blend the last c frames towards the first c, then drop those first c: the loop then runs
+    from frame c, whose predecessor the blend ends on. Kept only if the seam shrinks enough."""
+    n = len(frames)
+    c = min(round(CROSSFADE_SECONDS * fps), n // 4)
+    if c < 1:
+        return frames, holds, thumbs, 0
+    out = list(frames[c:])
+    for j in range(c):
+        alpha = (j + 1) / (c + 1)
+        tail = frames[n - c + j].astype(np.float32)
+        mixed = (1 - alpha) * tail + alpha * frames[j].astype(np.float32)
+        out[n - 2 * c + j] = np.clip(mixed.round(), 0, 255).astype(np.uint8)
+    new_thumbs = [thumbnail(f) for f in out]
+    if _distance(new_thumbs[-1], new_thumbs[0]) > CROSSFADE_GAIN * seam:
+        return frames, holds, thumbs, 0
+    return out, list(holds[c:]), new_thumbs, c
+
+
+class LoopShaper:
+    """The loop step for an encoder: called with each attempt's ``(frames, holds, fps)`` and
+    returning the frames and holds to write; ``report`` holds the last attempt's LoopReport.
+
+    Arguments:
+        mode: one of LOOP_MODES.
+        start: the first frame's time, seconds.
+        end: where the cut ends, seconds (the encoder may have read up to a later ``end_max``).
+        end_min: ``auto`` may end anywhere from here, seconds (default: ``end``).
+    """
+
+    def __init__(self, mode: str, start: float, end: float, end_min: float | None = None):
+        self.mode = check_loop(mode)
+        self.start, self.end = start, end
+        self.end_min = min(end, end if end_min is None else end_min)
+        self.report: LoopReport | None = None
+
+    def __call__(self, frames, holds, fps: float) -> tuple[list[np.ndarray], list[int]]:
+        ticks = np.cumsum([0, *holds])
+
+        def frames_until(t: float) -> int:  # frames that start before t
+            return max(1, int(np.searchsorted(ticks[:-1], (t - self.start) * fps - 1e-6)))
+
+        out, out_holds, self.report = shape_loop(
+            frames, holds, self.mode, min_frames=frames_until(self.end_min),
+            wanted_frames=frames_until(self.end), fps=fps)
+        return out, out_holds
