@@ -53,6 +53,7 @@ MOTION_GAP_SECONDS = 0.1  # motion energy compares frames this far apart (about 
 MOTION_CELL = 4  # analysis pixels per side of a motion-energy cell (80×45 cells at 320 px)
 NOISE_LUMA = 6.0  # a cell's mean change (0-255) above the frame's median below which is noise
 MIN_MOTION_CELLS = 3  # fewer moving cells than this is no motion (a flicker, a compression blip)
+PERSISTENT_WEIGHT = 2.0  # times a cell's median energy over the piece taken away as flicker
 CENTRE_SIGMA = 0.6  # centre preference: Gaussian width in frame sizes (0.7× weight at an edge)
 MEDIAN_SECONDS = 0.3  # running-median window on the target path
 SMOOTH_SECONDS = 0.25  # Gaussian sigma of the followed path
@@ -211,8 +212,8 @@ def plan_crop(
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
     info = probe(path)
     cw, ch = crop_size(info.width, info.height, aspect)
-    width = max(2, min(ANALYSIS_WIDTH, info.width))
-    frames = list(read_range(path, start, end, width=width, pixel_format="gray"))
+    # Small videos are scaled up: the face and motion sizes below are set for this width.
+    frames = list(read_range(path, start, end, width=ANALYSIS_WIDTH, pixel_format="gray"))
     if not frames:
         raise InputError(path, f"no frames between {start:.3f} s and {end:.3f} s")
     times = np.array([f.time for f in frames])
@@ -284,12 +285,20 @@ def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
         if found is not None:
             return _fill(found, centre), "faces"
     gap = max(1, round(MOTION_GAP_SECONDS / step)) if step > 0 else 1
-    prior = _centre_prior(greys[0].shape)
+    pairs = [(i, i - gap if i - gap >= 0 else min(i + gap, n - 1)) for i in range(n)]
+    pairs = [(i, j) for i, j in pairs if j != i]
+    if not pairs:
+        return np.tile(centre, (n, 1)), "centre"
+    energy = np.stack([_motion_energy(greys[i], greys[j]) for i, j in pairs])
+    # Motion that never stops in one place (leaves, water, a screen) is not the subject: take
+    # away each cell's usual energy, unless nothing would be left of the frame's motion.
+    salient = np.maximum(energy - PERSISTENT_WEIGHT * np.median(energy, axis=0), 0.0)
+    prior = _centre_prior(energy.shape[1:])
     motion = np.full((n, 2), np.nan)
-    for i in range(n):
-        j = i - gap if i - gap >= 0 else min(i + gap, n - 1)
-        if j != i:
-            motion[i] = _motion_target(greys[i], greys[j], box, prior)
+    for (i, _), raw, kept in zip(pairs, energy, salient):
+        use = kept if np.count_nonzero(kept) >= MIN_MOTION_CELLS else raw
+        if np.count_nonzero(use) >= MIN_MOTION_CELLS:
+            motion[i] = _window_centre(use * prior, box)
     if np.isnan(motion[:, 0]).all():
         return np.tile(centre, (n, 1)), "centre"
     return _fill(motion, centre), "motion"
@@ -319,23 +328,30 @@ def _face_targets(times, greys, box, finder) -> np.ndarray | None:
 
 def _centre_prior(shape: tuple[int, int]) -> np.ndarray:
     """Gaussian weights over the motion cells, 1 at the centre."""
-    rows, cols = shape[0] // MOTION_CELL, shape[1] // MOTION_CELL
+    rows, cols = shape
     y = (np.arange(rows) + 0.5) / rows - 0.5
     x = (np.arange(cols) + 0.5) / cols - 0.5
     return np.exp(-(y[:, None] ** 2 + x[None, :] ** 2) / (2 * CENTRE_SIGMA**2))
 
 
-def _motion_target(a: np.ndarray, b: np.ndarray, box: np.ndarray, prior: np.ndarray):
-    """Centre of the salient motion between two grey frames, in analysis pixels (NaN: none)."""
-    rows, cols = prior.shape
+def _motion_energy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Change between two grey frames per MOTION_CELL-square cell, above the frame's usual
+    change and the noise (0 where nothing moved)."""
     size = MOTION_CELL
-    diff = np.abs(a[: rows * size, : cols * size].astype(np.int16) - b[: rows * size, : cols * size])
-    cells = diff.reshape(rows, size, cols, size).mean(axis=(1, 3))
-    energy = np.maximum(cells - np.median(cells) - NOISE_LUMA, 0.0)
-    if np.count_nonzero(energy) < MIN_MOTION_CELLS:
-        return np.nan, np.nan
-    energy *= prior
-    # The crop-sized window holding the most energy, by a summed-area table.
+    rows, cols = a.shape[0] // size, a.shape[1] // size
+    if not rows or not cols:  # a sliver of a frame: no cells to compare
+        return np.zeros((1, 1))
+    a = a[: rows * size, : cols * size].astype(np.int16)
+    b = b[: rows * size, : cols * size]
+    cells = np.abs(a - b).reshape(rows, size, cols, size).mean(axis=(1, 3))
+    return np.maximum(cells - np.median(cells) - NOISE_LUMA, 0.0)
+
+
+def _window_centre(energy: np.ndarray, box: np.ndarray) -> tuple[float, float]:
+    """The crop-sized window holding the most energy (by a summed-area table) and the energy's
+    centroid inside it, in analysis pixels."""
+    rows, cols = energy.shape
+    size = MOTION_CELL
     bw = min(cols, max(1, round(box[0] / size)))
     bh = min(rows, max(1, round(box[1] / size)))
     table = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
