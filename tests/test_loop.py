@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import av
@@ -63,7 +64,7 @@ def _gif_frames(path) -> list[np.ndarray]:
 
 def _seam_and_steps(frames):
     thumbs = [thumbnail(f) for f in frames]
-    steps = [float(np.abs(a - b).mean()) for a, b in zip(thumbs[:-1], thumbs[1:])]
+    steps = [float(np.abs(a - b).mean()) for a, b in itertools.pairwise(thumbs)]
     return float(np.abs(thumbs[-1] - thumbs[0]).mean()), [s for s in steps if s > 1e-6]
 
 
