@@ -137,7 +137,8 @@ def sound_cost(clip: Path) -> tuple[float, float]:
 def c3d_models():
     """C3D and the original model with random weights of the released shapes."""
     from video2gif.features.c3d import C3DBackbone, C3DModel, build_c3d
-    from video2gif.features.original import OriginalScorer, build_head
+    from video2gif.features.original import build_head
+    from video2gif.scorers.original import OriginalScorer
 
     mean = np.full((3, 16, 128, 171), 100.0, np.float32)
     c3d = C3DModel(build_c3d(), mean, "random")

@@ -25,12 +25,9 @@ from video2gif.features.c3d import (
     read_legacy_pickle,
     weights_dir,
 )
-from video2gif.features.original import (
-    OriginalScorer,
-    build_head,
-    load_head_weights,
-)
-from video2gif.rank import load_model
+from video2gif.features.original import build_head, load_head_weights
+from video2gif.scorers import load_model
+from video2gif.scorers.original import OriginalScorer
 from video2gif.segments import Segment
 
 from . import synthetic

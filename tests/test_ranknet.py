@@ -17,13 +17,11 @@ from video2gif.decode import VideoInfo
 from video2gif.errors import ModelError, UsageError
 from video2gif.features import SegmentFeatures
 from video2gif.features.backbones import Backbone, FrameSpec
-from video2gif.rank import load_model
 from video2gif.ranknet import (
     FORMAT_VERSION,
     FeatureLayout,
     RankNetMLP,
     RankNetModel,
-    RankNetScorer,
     backbone_id,
     check_backbone,
     layout_for_backbone,
@@ -33,8 +31,12 @@ from video2gif.ranknet import (
     read_model,
     save_model,
     weight_penalty,
-    zscore,
 )
+from video2gif.scorers import load_model
+from video2gif.scorers.blend import BlendedScorer, zscore
+from video2gif.scorers.context import load_context_model
+from video2gif.scorers.model_file import RankNetScorer
+from video2gif.scorers.prior import PriorScorer
 from video2gif.segments import Segment
 
 
@@ -165,7 +167,7 @@ def test_mlp_shape_and_dropout_law():
     assert tuple(net.out.weight.shape) == (1, 128)
     x = torch.ones(200, 1000)
     net.train()
-    from video2gif.ranknet import _dropout
+    from video2gif.ranknet.network import _dropout
 
     dropped = _dropout(x, 0.8, True)
     kept = dropped != 0
@@ -346,11 +348,11 @@ def test_scorer_refuses_features_from_another_backbone(tmp_path):
     emb = {"efficientnet-lite0": np.zeros((3, 4), np.float32)}
     assert scorer.score(features_of(3, embeddings=emb)).shape == (3,)
     feats = features_of(3, embeddings=emb)
-    feats.extra["backbone_ids"] = {"efficientnet-lite0": "efficientnet-lite0/2/abc"}
+    feats.backbone_ids = {"efficientnet-lite0": "efficientnet-lite0/2/abc"}
     with pytest.raises(ModelError, match="trained on efficientnet-lite0/1/ features, these come "
                                          "from efficientnet-lite0/2/abc"):
         scorer.score(feats)
-    feats.extra["backbone_ids"] = {"efficientnet-lite0": "efficientnet-lite0/1/"}
+    feats.backbone_ids = {"efficientnet-lite0": "efficientnet-lite0/1/"}
     assert scorer.score(feats).shape == (3,)
 
 
@@ -398,7 +400,7 @@ def test_zscore():
 def test_shipped_context_model_loads_verified():
     import hashlib
 
-    from video2gif.ranknet import CONTEXT_MODEL_SHA256, context_model_path, load_context_model
+    from video2gif.ranknet import CONTEXT_MODEL_SHA256, context_model_path
 
     path = context_model_path()
     assert path.stat().st_size < 1_000_000  # small enough to ship in the wheel
@@ -414,8 +416,6 @@ def test_shipped_context_model_loads_verified():
 def test_shipped_context_model_ranks_by_position():
     """It has learned something about position: scores vary along a video, and a 3 s segment's
     score does not depend on a duration it never saw in training (ignored, constant column)."""
-    from video2gif.ranknet import load_context_model
-
     scorer = load_context_model()
     feats = features_of(40, duration=120.0)
     scores = scorer.score(feats)
@@ -429,9 +429,6 @@ def test_shipped_context_model_ranks_by_position():
 
 
 def test_blended_scorer_adds_weighted_z_scores(tmp_path):
-    from video2gif.rank import PriorScorer
-    from video2gif.ranknet import BlendedScorer
-
     layout = FeatureLayout(context=("position", "duration"))
     ranknet = RankNetScorer(tiny_model(layout), "ctx")
     feats = features_of(6, signals={"sharpness": np.linspace(0, 1, 6)})

@@ -11,8 +11,8 @@ from .pipeline import MadeGifs as MadeGifs
 from .pipeline import ScoredSegment as ScoredSegment
 from .pipeline import find_highlights as find_highlights
 from .pipeline import make_gifs as make_gifs
-from .rank import Scorer as Scorer
-from .rank import load_model as load_model
+from .scorers import Scorer as Scorer
+from .scorers import load_model as load_model
 from .segments import Segment as Segment
 from .segments import SegmentOptions as SegmentOptions
 from .shots import Shot as Shot

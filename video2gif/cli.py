@@ -21,7 +21,7 @@ from .features.backbones import BACKBONES, DEFAULT_BACKBONE, NO_BACKBONE
 from .features.cache import FeatureCache
 from .features.extract import FeatureExtractor, FeatureOptions
 from .pipeline import find_highlights, make_gifs
-from .rank import DEFAULT_MODEL, load_model
+from .scorers import DEFAULT_MODEL, load_model
 from .report import segments_document
 from .segments import SegmentOptions
 from .shots import detect_shots

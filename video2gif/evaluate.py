@@ -891,7 +891,7 @@ def model_predictions(
 
     Arguments:
         annotations: the videos (each distinct id is scored once).
-        model: a :class:`~video2gif.rank.Scorer`, model name or model file.
+        model: a :class:`~video2gif.scorers.Scorer`, model name or model file.
         folder: where the videos are (``<id>.<ext>``); see :func:`locate_video`.
         base: the annotation file's folder, for relative ``path`` fields.
         on_video: called as ``on_video(id, error_or_None)`` after each video.
@@ -909,14 +909,12 @@ def model_predictions(
     Example:
         >>> preds, failed = model_predictions(videos, "prior", "videos/")  # doctest: +SKIP
     """
+    from .analysis import analyse, feature_extractor  # decoding is only needed here
     from .errors import Video2GifError
-    from .features.extract import FeatureExtractor
-    from .pipeline import find_highlights  # the full pipeline, only needed here
-    from .rank import Scorer, load_model
+    from .scorers import Scorer, load_model
 
     scorer = model if isinstance(model, Scorer) else load_model(model)
-    if not isinstance(features, FeatureExtractor):
-        features = FeatureExtractor(features)  # load the backbone once, not once per video
+    features = feature_extractor(features, scorer.needs())  # the backbone loads once, not per video
     predictions: dict[str, Prediction] = {}
     failures: dict[str, str] = {}
     for video in annotations:
@@ -927,14 +925,14 @@ def model_predictions(
             failures[video.id] = f"no video file for it in {folder}"
         else:
             try:
-                found = find_highlights(path, model=scorer, features=features)
+                # The same analysis as training's, the video's category and tags included.
+                analysis = analyse(path, features=features, consumers=scorer.consumers(),
+                                   category=video.category, tags=video.tags)
+                scores = np.asarray(scorer.score(analysis.features), dtype=np.float64)
             except Video2GifError as e:
                 failures[video.id] = str(e)
             else:
-                seg = np.array([[s.start, s.end] for s in found.segments]).reshape(-1, 2)
-                scores = np.array([np.nan if s.score is None else s.score
-                                   for s in found.segments])
-                predictions[video.id] = Prediction(seg, scores)
+                predictions[video.id] = Prediction(analysis.bounds, scores)
         if on_video is not None:
             on_video(video.id, failures.get(video.id))
     return predictions, failures

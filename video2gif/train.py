@@ -48,7 +48,6 @@ from .ranknet import (
     margin_violation,
     pair_loss,
 )
-from .rank import Scorer
 
 # --- training defaults (the paper's, where it gives them); TrainOptions overrides any ---
 LOSS = "adaptive-huber"  # l1 | l2 | huber | adaptive-huber
@@ -603,20 +602,6 @@ class VideoMaterial:
     features: SegmentFeatures
 
 
-class _FeatureRecorder(Scorer):
-    """A scorer that keeps the features the pipeline hands it (and scores nothing), so training
-    rows come from exactly the code path that later scores with the trained model."""
-
-    name = "feature-recorder"
-
-    def __init__(self) -> None:
-        self.features: SegmentFeatures | None = None
-
-    def score(self, features: SegmentFeatures) -> np.ndarray:
-        self.features = features
-        return np.zeros(len(features))
-
-
 def collect_features(
     annotations: Sequence[VideoAnnotation],
     folder: str | os.PathLike | None,
@@ -627,8 +612,10 @@ def collect_features(
 ) -> tuple[list[VideoMaterial], dict[str, str]]:
     """Segment features of every annotated video found on disk, through the full pipeline.
 
-    Each video is decoded once (shots, signals, and the backbone unless the extractor's feature
-    cache already holds its embeddings, which it then keeps for the next run).
+    Each video is analysed once (:func:`video2gif.analysis.analyse`, the code that later scores
+    with the trained model: shots, signals, and the backbone unless the extractor's feature
+    cache already holds its embeddings, which it then keeps for the next run); the video's
+    category and tags go into its context.
 
     Arguments:
         annotations: the videos (an id annotated several times is read once, its GIFs merged).
@@ -642,8 +629,8 @@ def collect_features(
         ``(materials, failures)``: one :class:`VideoMaterial` per video read, and
         ``id -> reason`` for the videos missing or failing.
     """
+    from .analysis import analyse
     from .evaluate import locate_video
-    from .pipeline import find_highlights
 
     merged: dict[str, VideoAnnotation] = {}
     for a in annotations:
@@ -659,14 +646,13 @@ def collect_features(
         if path is None:
             failures[video.id] = f"no video file for it in {folder or 'the annotation folder'}"
         else:
-            recorder = _FeatureRecorder()
             try:
-                find_highlights(path, k=1, model=recorder, segment_options=segment_options,
-                                features=extractor)
+                analysis = analyse(path, segment_options, features=extractor,
+                                   category=video.category, tags=video.tags)
             except Video2GifError as e:
                 failures[video.id] = str(e)
             else:
-                materials.append(VideoMaterial(video, recorder.features))
+                materials.append(VideoMaterial(video, analysis.features))
         if on_video is not None:
             on_video(video.id, failures.get(video.id))
     return materials, failures
@@ -701,8 +687,6 @@ def training_videos(
     for m in materials:
         a = m.annotation
         features = m.features
-        features.extra.setdefault("category", a.category)
-        features.extra.setdefault("tags", tuple(a.tags))
         bounds = np.array([[s.start, s.end] for s in features.segments], np.float64).reshape(-1, 2)
         labels = label_segments(bounds, a.gifs) if len(bounds) else np.zeros(0, np.int8)
         popularity = None

@@ -14,7 +14,11 @@ its windows from each segment's own first frame, so the window set can be shifte
 frames). A segment shorter than 16 frames gets no score (NaN, shown as ``null`` in segments.json;
 the model description counts them).
 
+The scorer itself is :class:`video2gif.scorers.original.OriginalScorer`; this module holds the
+released network (C3D, then the scoring head) as a :class:`WindowScores` "backbone".
+
 Example:
+    >>> from video2gif.scorers.original import OriginalScorer
     >>> scorer = OriginalScorer.from_dir("~/video2gif-weights")  # doctest: +SKIP
     >>> found = video2gif.find_highlights("clip.mp4", model=scorer)  # doctest: +SKIP
 """
@@ -25,33 +29,21 @@ import os
 
 import numpy as np
 
-from ..decode import FrameConsumer
 from ..errors import ModelError
-from ..rank import Scorer
-from . import SegmentFeatures
-from .backbones import Backbone, EmbeddingCollector, FrameSpec, SampleEmbeddings, segment_members
+from .backbones import Backbone, FrameSpec
 from .c3d import (
-    C3D_FILE,
-    CLIP_FRAMES,
     CLIP_STRIDE,
-    HEAD_FILE,
     INTERPOLATION,
-    MEAN_FILE,
     RESIZE_HEIGHT,
     RESIZE_WIDTH,
-    C3DConfig,
     C3DModel,
-    file_id,
     read_npz_arrays,
-    required_file,
-    weights_dir,
 )
 
 MODEL_NAME = "video2gif-original"
 HEAD_UNITS = (512, 128, 1)  # h1, h2, score
 HEAD_LAYERS = ("h1", "h2", "score")
 HEAD_KEY = "arr_0"  # the npz key holding the six arrays
-WINDOWS_KEY = "video2gif-original/windows"  # SegmentFeatures.extra key of per-window scores
 
 
 def load_head_weights(path: str | os.PathLike, inputs: int = 4096) -> dict:
@@ -118,7 +110,7 @@ def build_head(inputs: int = 4096):
     return Head().eval()
 
 
-class _WindowScores(Backbone):
+class WindowScores(Backbone):
     """The full released model as a one-dimensional "backbone": a clip in, its score out
     (the mean of the clip's and its mirror's), so the shared collector can batch it."""
 
@@ -142,83 +134,3 @@ class _WindowScores(Backbone):
         with torch.inference_mode():
             scores = self.head(fc6.reshape(-1, fc6.shape[-1])).view(2, -1).mean(dim=0)
         return scores.numpy().astype(np.float32)[:, None]
-
-
-class OriginalScorer(Scorer):
-    """Scores segments with the released Video2GIF model; see the module docstring."""
-
-    name = MODEL_NAME
-
-    def __init__(self, c3d: C3DModel, head, head_id: str = "") -> None:
-        self.windows = _WindowScores(c3d, head, head_id)
-        self._collector: EmbeddingCollector | None = None
-        self._unscored = 0
-
-    @classmethod
-    def from_files(cls, c3d_pkl, mean_npy, head_npz, config: C3DConfig | None = None
-                   ) -> OriginalScorer:
-        """Load the three released files (``config`` only for reduced test networks).
-
-        Raises:
-            ModelError: a file missing or malformed, naming the file and the problem.
-        """
-        config = config or C3DConfig()
-        c3d = C3DModel.from_files(c3d_pkl, mean_npy, config)
-        head = build_head(config.fc6)
-        head.load_state_dict(load_head_weights(head_npz, config.fc6), strict=True)
-        return cls(c3d, head, file_id(head_npz))
-
-    @classmethod
-    def from_dir(cls, folder: str | os.PathLike | None = None) -> OriginalScorer:
-        """Load ``c3d_model.pkl``, ``snipplet_mean.npy`` and ``video2gif_weights.npz`` from
-        ``folder`` (default: $VIDEO2GIF_WEIGHTS_DIR or the config entry ``weights_dir``).
-
-        Raises:
-            ModelError: no folder, or a file missing or malformed.
-        """
-        folder = weights_dir(folder)
-        return cls.from_files(required_file(folder, C3D_FILE), required_file(folder, MEAN_FILE),
-                              required_file(folder, HEAD_FILE))
-
-    def consumers(self) -> list[FrameConsumer]:
-        self._collector = EmbeddingCollector(self.windows)
-        return [self._collector]
-
-    def window_scores(self, features: SegmentFeatures) -> SampleEmbeddings:
-        """Per-window scores of the video: from ``features.extra`` if present, else from this
-        scorer's collector after the decode pass."""
-        windows = features.extra.get(WINDOWS_KEY)
-        if windows is None and self._collector is not None:
-            windows = self._collector.result
-        if windows is None:
-            raise ModelError(MODEL_NAME, "no window scores: run its consumers() in the decode "
-                             "pass before score()")
-        return windows
-
-    def score(self, features: SegmentFeatures) -> np.ndarray:
-        windows = self.window_scores(features)
-        scores = np.full(len(features.segments), np.nan)
-        if len(windows):
-            members = segment_members(windows, features.segments)
-            for i, (seg, rows) in enumerate(zip(features.segments, members)):
-                if seg.end_frame - seg.start_frame >= CLIP_FRAMES and len(rows):
-                    scores[i] = float(windows.vectors[rows, 0].mean())
-        self._unscored = int(np.isnan(scores).sum())
-        return scores
-
-    def describe(self) -> dict:
-        return {
-            "name": self.name,
-            "weights": self.windows.weights_id,
-            "windows": {"frames": CLIP_FRAMES, "stride": CLIP_STRIDE, "mirrored": True},
-            "unscored_segments": self._unscored,
-            "note": "segments shorter than 16 frames (one C3D window) get no score",
-        }
-
-
-def load_original(**options) -> OriginalScorer:
-    """Registry factory: ``load_model("video2gif-original", weights_dir=DIR)``."""
-    try:
-        return OriginalScorer.from_dir(options.get("weights_dir"))
-    except MemoryError:
-        raise ModelError(MODEL_NAME, "not enough memory to load the C3D weights") from None

@@ -1,0 +1,187 @@
+"""One analysis of a video: the single decode pass, its shots, the candidate segments and their
+features. :func:`~video2gif.find_highlights` scores an :class:`Analysis`, ``video2gif train``
+learns from analyses of annotated videos, and ``video2gif eval --model`` scores them; all three
+run exactly this code, so a model sees at run time the features it was trained on.
+
+A scorer declares what it reads (:class:`~video2gif.features.FeatureNeeds`);
+:func:`feature_extractor` builds the features stage for those needs, or refuses a mismatch (a
+model trained on another backbone) in one line, before any decoding.
+
+Example:
+    >>> from video2gif.scorers import load_model
+    >>> scorer = load_model("prior")
+    >>> extractor = feature_extractor(None, scorer.needs())  # doctest: +SKIP
+    >>> analysis = analyse("clip.mp4", features=extractor)  # doctest: +SKIP
+    >>> scores = scorer.score(analysis.features)  # doctest: +SKIP
+    >>> len(scores) == len(analysis.segments)  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .context import VideoContext
+from .decode import FrameConsumer, VideoInfo, decode_pass
+from .errors import ModelError
+from .features import FeatureNeeds, SegmentFeatures
+from .features.backbones import NO_BACKBONE
+from .features.extract import FeatureExtractor, FeatureOptions
+from .features.novelty import DUPLICATE_SIMILARITY as COMBINED_DUPLICATE_SIMILARITY
+from .features.novelty import combine_descriptors
+from .features.signals import SignalCollector
+from .segments import SegmentList, SegmentOptions, make_segments
+from .select import DUPLICATE_SIMILARITY as LAYOUT_DUPLICATE_SIMILARITY
+from .shots import ShotDetector, ShotList, ShotOptions
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything measured about one video, before any scoring."""
+
+    info: VideoInfo
+    shots: ShotList
+    segments: SegmentList  # the candidates, in time order
+    features: SegmentFeatures  # per-candidate signals, embeddings and the video's context
+    descriptors: np.ndarray  # (n, d) unit vectors: how each candidate looks, for look-alikes
+    duplicate_similarity: float  # cosine similarity at which two candidates look alike
+    dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """(n, 2) start and end seconds of each candidate."""
+        return np.array([[s.start, s.end] for s in self.segments], dtype=np.float64).reshape(-1, 2)
+
+
+def feature_extractor(
+    features: FeatureExtractor | FeatureOptions | None = None,
+    needs: FeatureNeeds | None = None,
+) -> FeatureExtractor:
+    """The features stage for a scorer's ``needs``, checked before any decoding.
+
+    Arguments:
+        features: a ready :class:`FeatureExtractor` (reuse one across videos: it holds the loaded
+            backbone and the feature cache), :class:`FeatureOptions`, or None for the default
+            features with the backbone ``needs`` names (EfficientNet-Lite0 when it names none).
+        needs: what the scorer reads (default: nothing beyond the signals).
+
+    Returns:
+        A :class:`FeatureExtractor` whose backbone fits ``needs``.
+
+    Raises:
+        ModelError: the given features come from a backbone the scorer cannot read (another
+            name, version, weights or width), naming the scorer and the difference.
+        UsageError: unknown backbone name.
+    """
+    needs = needs or FeatureNeeds()
+    if isinstance(features, FeatureExtractor):
+        extractor = features
+    elif features is None and needs.backbone:
+        extractor = FeatureExtractor(FeatureOptions(backbone=needs.backbone))
+    else:
+        if isinstance(features, FeatureOptions) and needs.backbone and (
+                features.backbone != needs.backbone):  # refused before loading the backbone
+            _refuse(needs, features.backbone)
+        extractor = FeatureExtractor(features)
+    differences = needs.backbone_differences(extractor.backbone)
+    if differences:
+        _refuse(needs, extractor.backbone.name if extractor.backbone else None, differences)
+    return extractor
+
+
+def _refuse(needs: FeatureNeeds, given: str | None, differences: Sequence[str] = ()) -> None:
+    if given != needs.backbone or not differences:
+        what = (f"model was trained on {needs.backbone} embeddings but the features have "
+                f"{given if given and given != NO_BACKBONE else 'none'}; compute features with "
+                f"--backbone {needs.backbone}")
+    else:
+        what = ("model does not fit this backbone: " + "; ".join(differences)
+                + " (model vs installed)")
+    raise ModelError(needs.source or needs.backbone, what)
+
+
+def analyse(
+    path: str | os.PathLike,
+    segment_options: SegmentOptions | None = None,
+    shot_options: ShotOptions | None = None,
+    features: FeatureExtractor | FeatureOptions | None = None,
+    *,
+    consumers: Sequence[FrameConsumer] = (),
+    category: str | None = None,
+    tags: Sequence[str] = (),
+    on_progress: Callable[[float, float], None] | None = None,
+) -> Analysis:
+    """Decode ``path`` once; find its shots, cut candidates and measure their features.
+
+    Arguments:
+        path: the video.
+        segment_options: candidate lengths and stride (default: the pipeline's).
+        shot_options: shot detector tuning.
+        features: the features stage (see :func:`feature_extractor`; default: EfficientNet-Lite0,
+            faces and sound, no cache). A ready extractor's cache is used and filled.
+        consumers: more frame consumers for the same pass (a scorer's own, e.g. the original
+            model's C3D windows).
+        category, tags: what is known about the video (its context, for models that read it).
+        on_progress: called as ``on_progress(seconds_done, seconds_total)`` while decoding.
+
+    Returns:
+        The :class:`Analysis`.
+
+    Raises:
+        InputError, DecodeError: the file is not a decodable video.
+        UsageError: contradictory segment options.
+        ModelError: a backbone's weights are missing.
+    """
+    segment_options = (segment_options or SegmentOptions()).validate()
+    detector = ShotDetector(shot_options)
+    signals = SignalCollector()
+    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
+    cached = extractor.prepare(path)
+    pass_consumers = [detector, *signals.consumers(), *extractor.consumers(), *consumers]
+    info = decode_pass(path, pass_consumers, on_progress=on_progress,
+                       audio=extractor.audio_consumers())
+    if not cached:
+        extractor.save_cached(meta={"video": info.to_dict()})
+
+    segmentation = make_segments(
+        detector.shots, float(info.fps), info.duration, segment_options, detector.times
+    )
+    segments = segmentation.segments
+    gradual = [(t.start, t.end) for t in detector.transitions if t.kind != "cut"]
+    segment_features = SegmentFeatures(
+        info=info,
+        segments=segments,
+        signals={**signals.segment_signals(segments, gradual), **extractor.signals(segments)},
+        embeddings=extractor.embeddings(segments),
+        backbone_ids=_backbone_ids(extractor.backbone),
+        context=VideoContext(duration=float(info.duration), category=category,
+                             tags=tuple(tags or ())),
+    )
+    layout = signals.segment_descriptors(segments)
+    meaning = extractor.descriptors(segments)  # with a backbone: compare content too
+    if meaning is None:
+        descriptors, similarity = layout, LAYOUT_DUPLICATE_SIMILARITY
+    else:
+        descriptors = combine_descriptors(meaning, layout)
+        similarity = COMBINED_DUPLICATE_SIMILARITY
+    return Analysis(
+        info=info,
+        shots=detector.shots,
+        segments=segments,
+        features=segment_features,
+        descriptors=descriptors,
+        duplicate_similarity=similarity,
+        dropped_shots=segmentation.dropped_shots,
+    )
+
+
+def _backbone_ids(backbone) -> dict[str, str]:
+    """name → name/version/weights of the backbone that made the embeddings, so a learned model
+    can refuse features of another version (numeric precision does not count)."""
+    if backbone is None:
+        return {}
+    return {backbone.name: f"{backbone.name}/{backbone.version}/{backbone.weights_id}"}
