@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..decode import FrameConsumer, FrameRequest, VideoInfo, decode_pass
+from ..errors import ModelError
 from ..segments import Segment
 from ._worker import Worker
 from .backbones import PENDING_BATCHES, Backbone, SampleEmbeddings, segment_members
@@ -296,7 +297,7 @@ class ReleaseScoring:
         """One score per segment, NaN where no window fits.
 
         Raises:
-            RuntimeError: grid placement without its consumer in the decode pass.
+            ModelError: grid placement without its consumer in the decode pass.
             InputError, DecodeError: the second pass cannot read ``info.path``.
         """
         if self.placement == GRID:
@@ -317,7 +318,8 @@ class ReleaseScoring:
     def _score_grid(self, segments: Sequence[Segment]) -> np.ndarray:
         result = self._grid.result if self._grid is not None else None
         if result is None:
-            raise RuntimeError("no window scores: run consumers() in the decode pass first")
+            raise ModelError(self.encoder.name, "no window scores: run its consumers() in the "
+                             "decode pass before score()")
         scores = np.full(len(segments), np.nan)
         if len(result):
             members = segment_members(result, segments)
