@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -59,7 +60,7 @@ def test_overlapping_picks_are_trimmed_apart_when_whole_windows_leave_no_room():
     reaches = pick_reaches(bounds, chosen.picks, limits)
     cuts = shape_cuts(None, reaches, MIN_PICK_SECONDS)
     spans = sorted((c.start, c.end) for c in cuts)
-    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+    for (a0, a1), (b0, b1) in itertools.pairwise(spans):
         assert a1 <= b0 + 1e-9  # apart
     for i, cut in zip(chosen.picks, cuts):
         start, end = bounds[i]
@@ -192,7 +193,7 @@ def test_one_continuous_shot_gives_k_picks(walker_video):
                                       features=FeatureOptions(backbone="none"))
     assert len(found.pick_indices) == 3
     spans = sorted((c.start, c.end) for c in found.cuts)
-    assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
     assert not any(s.reason == "duplicate" for s in found.suppressed.values())
 
 
@@ -223,4 +224,4 @@ def test_shared_clips_longer_than_9_s_give_3_picks(clip):
                                       features=FeatureOptions(backbone="none"))
     assert len(found.pick_indices) == 3
     spans = sorted((c.start, c.end) for c in found.cuts)
-    assert all(a[1] <= b[0] + 1e-9 for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
