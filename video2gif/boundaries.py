@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -222,7 +223,7 @@ def _closing_end(track: Track, start: float, lo: float, hi: float, length: float
     options += [(float(t), look_distance(track.thumbs[i], first))
                 for i, t in zip(range(a, b), track.thumb_times[a:b])]
     inside = track.thumbs_between(start, hi)
-    steps = [look_distance(x, y) for x, y in zip(inside[:-1], inside[1:])]
+    steps = [look_distance(x, y) for x, y in pairwise(inside)]
     step = float(np.median(steps)) if steps else 0.0
     t, seam = min(options, key=lambda o: o[1] + LENGTH_COST * step * abs(o[0] - wanted))
     return t, seam
