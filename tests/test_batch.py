@@ -20,7 +20,6 @@ from PIL import Image
 from video2gif.batch import (
     FAILED,
     Finished,
-    MakeSettings,
     Manifest,
     Started,
     VideoTask,
@@ -32,17 +31,14 @@ from video2gif.cli import batch as batch_command
 from video2gif.cli import main
 from video2gif.cli import make as make_command
 from video2gif.cli import serve as serve_command
-from video2gif.encode import EncodeOptions
-from video2gif.features.extract import FeatureOptions
-from video2gif.segments import SegmentOptions
+from video2gif.options import GifOptions
 
 from . import synthetic
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["-k", "1", "--width", "64", "--backbone", "none", "--min-len", "1", "--max-len", "1.5"]
-SETTINGS = MakeSettings(k=1, encode=EncodeOptions(width=64),
-                        segments=SegmentOptions(length=1.5, min_length=1.0, max_length=1.5),
-                        features=FeatureOptions(backbone="none"))
+SETTINGS = GifOptions(k=1, width=64, length=1.5, min_length=1.0, max_length=1.5,
+                      backbone="none")
 KILL_WAIT = 90.0  # seconds a subprocess batch may take to finish its first video
 
 
@@ -123,7 +119,7 @@ def test_batch_takes_every_option_of_make():
     shared = names(make_command) - {"videos", "outdir", "quiet"}
     assert shared <= names(batch_command)
     assert shared <= names(serve_command)
-    for name in ("k", "width", "fps", "max_bytes", "fmt", "model", "backbone", "length"):
+    for name in ("k", "width", "fps", "max_bytes", "format", "model", "backbone", "length"):
         assert name in shared  # the list above is not accidentally empty
 
 

@@ -274,12 +274,9 @@ def test_deleting_a_running_job_removes_its_files_once_the_worker_is_done(video,
 
 
 def test_workers_that_cannot_load_their_models_fail_jobs_with_the_reason(video, tmp_path):
-    from video2gif.features.extract import FeatureOptions
-
     weights = tmp_path / "weights"  # empty: the C3D files are missing
     weights.mkdir()
-    settings = dataclasses.replace(SETTINGS, features=FeatureOptions(
-        backbone="c3d", weights_dir=str(weights)))
+    settings = dataclasses.replace(SETTINGS, backbone="c3d", weights_dir=str(weights))
     with TestClient(create_app(ServeConfig(settings=settings, work_dir=str(tmp_path / "r")))) as c:
         job = wait_for(c, c.post("/api/jobs", content=video.read_bytes()).json()["id"])
         assert job["status"] == "failed"

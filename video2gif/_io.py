@@ -36,3 +36,35 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+HASH_BLOCK = 1 << 20  # bytes read at a time when hashing a file
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, as hex, read a block at a time.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(HASH_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+TIME_DECIMALS = 4  # seconds in JSON documents: 0.1 ms, finer than any frame
+SCORE_DECIMALS = 6  # scores in JSON documents
+
+
+def json_seconds(t: float) -> float:
+    """A time in seconds as JSON documents write it (rounded to :data:`TIME_DECIMALS`)."""
+    return round(float(t), TIME_DECIMALS)
+
+
+def json_score(score: float | None) -> float | None:
+    """A score as JSON documents write it (rounded to :data:`SCORE_DECIMALS`; None stays)."""
+    return None if score is None else round(float(score), SCORE_DECIMALS)

@@ -21,15 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import Analysis, analyse, feature_extractor
-from .decode import VideoInfo
+from .decode import VideoInfo, decode_pass
 from .encode import EncodedOutput, EncodeOptions, encode_segment
+from .features import SegmentFeatures
 from .features.extract import FeatureExtractor, FeatureOptions
+from .features.novelty import DUPLICATE_SIMILARITY as COMBINED_DUPLICATE_SIMILARITY
+from .features.novelty import combine_descriptors
+from .features.signals import SignalCollector
+from .formats import output_format
+from .options import GifOptions
+from .rank import DEFAULT_MODEL, Scorer, load_model
 from .report import write_index_html, write_segments_json
-from .scorers import DEFAULT_MODEL, Scorer, load_model
-from .segments import SegmentOptions
+from .segments import SegmentOptions, make_segments
 from .select import select_top_k
-from .shots import ShotList, ShotOptions
+from .shots import ShotDetector, ShotList, ShotOptions
 
 ENCODE_THREADS = 2  # picks encoded at once
 
@@ -101,43 +106,53 @@ def find_highlights(
         on_progress: called as ``on_progress("analyse", seconds_done, seconds_total)``.
         features: backbone, face and sound measurements: a :class:`FeatureExtractor` (reuse one
             across videos: it holds the loaded backbone and the feature cache) or
-            :class:`FeatureOptions`; default: faces, sound and the backbone the model reads
-            (EfficientNet-Lite0 when it reads none), no cache.
+            :class:`FeatureOptions`; default: EfficientNet-Lite0, faces and sound, no cache.
 
     Returns:
         Highlights with every candidate scored and the picks.
 
     Raises:
         InputError, DecodeError: the file is not a decodable video.
-        ModelError: the model cannot be loaded, or does not fit ``features`` (say, a model file
-            trained on another backbone); said before decoding.
+        ModelError: the model cannot be loaded or does not fit.
         UsageError: contradictory options.
     """
     scorer = model if isinstance(model, Scorer) else load_model(model or DEFAULT_MODEL)
-    extractor = feature_extractor(features, scorer.needs())  # a misfit is refused before decoding
+    segment_options = (segment_options or SegmentOptions()).validate()
+    detector = ShotDetector(shot_options)
+    signals = SignalCollector()
+    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
+    cached = extractor.prepare(path)
+    consumers = [detector, *signals.consumers(), *extractor.consumers(), *scorer.consumers()]
     progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
-    analysis = analyse(path, segment_options, shot_options, extractor,
-                       consumers=scorer.consumers(), on_progress=progress)
-    return score_analysis(analysis, scorer, k)
+    info = decode_pass(path, consumers, on_progress=progress,
+                       audio=extractor.audio_consumers())
+    if not cached:
+        extractor.save_cached(meta={"video": info.to_dict()})
 
-
-def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5) -> Highlights:
-    """Score an :class:`~video2gif.analysis.Analysis` and pick its best ``k`` candidates.
-
-    Arguments:
-        analysis: from :func:`~video2gif.analysis.analyse` (with ``scorer``'s consumers in its
-            pass, if it has any).
-        scorer: the scorer.
-        k: how many picks at most.
-
-    Returns:
-        Highlights with every candidate scored and the picks.
-    """
-    scores = np.asarray(scorer.score(analysis.features), dtype=np.float64)
-    picks = select_top_k(analysis.bounds, scores, k, analysis.descriptors,
-                         analysis.duplicate_similarity)
+    segmentation = make_segments(
+        detector.shots, float(info.fps), info.duration, segment_options, detector.times
+    )
+    segments = segmentation.segments
+    features = SegmentFeatures(
+        info=info,
+        segments=segments,
+        signals={**signals.segment_signals(segments, [(t.start, t.end) for t in detector.transitions
+                                                           if t.kind != "cut"]),
+                 **extractor.signals(segments)},
+        embeddings=extractor.embeddings(segments),
+        extra={"backbone_ids": _backbone_ids(extractor.backbone)},
+    )
+    scores = np.asarray(scorer.score(features), dtype=np.float64)
+    bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
+    layout = signals.segment_descriptors(segments)
+    meaning = extractor.descriptors(segments)  # with a backbone: compare content too
+    if meaning is None:
+        picks = select_top_k(bounds, scores, k, layout)
+    else:
+        picks = select_top_k(bounds, scores, k, combine_descriptors(meaning, layout),
+                             COMBINED_DUPLICATE_SIMILARITY)
     ranks = _ranks(scores)
-    rows = analysis.features.signal_rows()
+    rows = features.signal_rows()
     scored = [
         ScoredSegment(
             start=s.start,
@@ -149,22 +164,22 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5) -> Highlights
             rank=ranks[i],
             signals=rows[i],
         )
-        for i, s in enumerate(analysis.segments)
+        for i, s in enumerate(segments)
     ]
     return Highlights(
-        info=analysis.info,
-        shots=analysis.shots,
+        info=info,
+        shots=detector.shots,
         segments=scored,
         pick_indices=picks,
         model=scorer.describe(),
-        dropped_shots=analysis.dropped_shots,
+        dropped_shots=segmentation.dropped_shots,
     )
 
 
 def make_gifs(
     path: str | os.PathLike,
     outdir: str | os.PathLike,
-    k: int = 5,
+    k: int | None = None,
     model: Scorer | str | None = None,
     encode_options: EncodeOptions | None = None,
     segment_options: SegmentOptions | None = None,
@@ -172,6 +187,8 @@ def make_gifs(
     folder_name: str | None = None,
     on_progress: Progress | None = None,
     features: FeatureExtractor | FeatureOptions | None = None,
+    *,
+    options: GifOptions | None = None,
 ) -> MadeGifs:
     """Find the best ``k`` moments of ``path`` and write them with a report.
 
@@ -182,8 +199,12 @@ def make_gifs(
     Arguments:
         path: the video.
         outdir: where the video's folder goes (created if needed).
-        k, model, segment_options, shot_options, features: as :func:`find_highlights`.
-        encode_options: output format, width, fps and byte budget.
+        options: everything ``video2gif make`` takes (:class:`~video2gif.options.GifOptions`);
+            with it, the feature cache is used as ``options.use_cache`` says.
+        k, model, segment_options, shot_options, features: as :func:`find_highlights`; each
+            given one overrides ``options``. ``model`` may be a loaded :class:`Scorer` and
+            ``features`` a :class:`FeatureExtractor` (reuse both across videos).
+        encode_options: output format, width, fps and byte budget (overrides ``options``).
         folder_name: name of the video's folder (default: the video's file stem).
         on_progress: as :func:`find_highlights`, plus ``("encode", done, total)``.
 
@@ -191,21 +212,41 @@ def make_gifs(
         MadeGifs with the folder and one EncodedOutput per pick, best first.
 
     Raises:
-        as :func:`find_highlights`, and EncodeError when an output cannot be written.
+        as :func:`find_highlights`, UsageError for a bad option (naming its flag), and
+        EncodeError when an output cannot be written.
+
+    Example:
+        >>> from video2gif.options import GifOptions
+        >>> options = GifOptions(k=2, width=320)
+        >>> made = make_gifs("clip.mp4", "out/", options=options)  # doctest: +SKIP
     """
-    encode_options = encode_options or EncodeOptions()
-    found = find_highlights(path, k, model, segment_options, shot_options, on_progress,
-                            features)
+    given = options is not None
+    options = GifOptions.from_parts(
+        options, k=k, model=model if isinstance(model, str) else None, encode=encode_options,
+        segments=segment_options, features=features if isinstance(features, FeatureOptions)
+        else None,
+    ).validate(check_model=False)
+    if features is None:  # the API without options keeps its old default: no feature cache
+        features = options.feature_extractor() if given else options.feature_options()
+    found = find_highlights(
+        path, k=options.k, model=model if isinstance(model, Scorer) else options.model,
+        segment_options=options.segment_options(), shot_options=shot_options,
+        on_progress=on_progress, features=features,
+    )
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     folder = outdir / (folder_name or Path(path).stem)
     staging = outdir / f".{folder.name}.partial-{os.getpid()}-{secrets.token_hex(3)}"
     staging.mkdir()
     try:
-        outputs = _encode_picks(path, found.picks, staging, encode_options, on_progress)
+        loops: dict[int, LoopReport] = {}
+        outputs = _encode_picks(path, found.picks, staging, options.encode_options(),
+                                on_progress, found.cuts,
+                                getattr(options, "loop", DEFAULT_LOOP), loops)
         names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
-        write_segments_json(found, staging / "segments.json", names)
-        write_index_html(found, staging / "index.html", names)
+        loops = {i: loops.get(n) for n, i in enumerate(found.pick_indices, start=1)}
+        write_segments_json(found, staging / "segments.json", names, loops)
+        write_index_html(found, staging / "index.html", names, loops)
         _swap_into_place(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -215,16 +256,24 @@ def make_gifs(
 
 
 def _encode_picks(path, picks, folder: Path, options: EncodeOptions,
-                  on_progress: Progress | None) -> list[EncodedOutput]:
+                  on_progress: Progress | None, cuts: list[Cut] = (), loop: str = DEFAULT_LOOP,
+                  loops: dict[int, LoopReport] | None = None) -> list[EncodedOutput]:
     """Encode the picks as 01.gif, 02.gif, … two at a time: FFmpeg releases the GIL, so both
-    cores work."""
+    cores work. Each GIF spans its cut (when there is one) and loops as ``loop`` says; its
+    LoopReport goes into ``loops`` under its pick number."""
     done = 0
 
     def encode(n_seg):
         nonlocal done
         n, seg = n_seg
-        out = encode_segment(path, seg.start, seg.end, folder / f"{n:02d}.{options.format}",
-                             options)
+        name = f"{n:02d}{output_format(options.format).extension}"
+        cut = cuts[n - 1] if len(cuts) >= n else None
+        start, end = (cut.start, cut.end) if cut else (seg.start, seg.end)
+        shaper = LoopShaper(loop, start, end, cut.end_min if cut else None)
+        out = encode_segment(path, start, cut.end_max if cut else end, folder / name, options,
+                             shape=shaper)  # read to end_max: the loop search may end there
+        if loops is not None:
+            loops[n] = shaper.report
         done += 1
         if on_progress:
             on_progress("encode", done, len(picks))
@@ -243,6 +292,14 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         staging.rename(folder)
+
+
+def _backbone_ids(backbone) -> dict[str, str]:
+    """name → name/version/weights of the backbone that made the embeddings, so a learned model
+    can refuse features of another version (numeric precision does not count)."""
+    if backbone is None:
+        return {}
+    return {backbone.name: f"{backbone.name}/{backbone.version}/{backbone.weights_id}"}
 
 
 def _ranks(scores: np.ndarray) -> list[int | None]:

@@ -1,0 +1,55 @@
+"""How the web app runs: its limits and defaults, and what each job makes.
+
+This module needs no extra (no FastAPI), so the CLI can show these defaults without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import UsageError
+from ..options import GifOptions
+
+HOST = "127.0.0.1"  # listen on loopback only, unless told otherwise
+PORT = 8000
+MAX_UPLOAD_BYTES = 1_000_000_000  # default upload cap, bytes (1 GB)
+WORKERS = 1  # default worker processes (videos made at once)
+QUEUE = 4  # default jobs waiting beyond the running ones
+KEEP_SECONDS = 3600.0  # default lifetime of a finished job's results, seconds
+MAX_K = 10  # most GIFs a page user may ask for
+MULTIPART_SLACK = 64 * 1024  # bytes of multipart framing allowed on top of the cap
+UPLOAD_IDLE_SECONDS = 60.0  # an upload that sends nothing for this long is dropped
+REAP_INTERVAL = 0.5  # seconds between checks for expired jobs
+RETRY_AFTER = 10  # seconds a busy answer suggests waiting
+ANALYSE_SHARE = 0.85  # share of the progress bar given to analysis; encoding gets the rest
+NAME_CHARS = 200  # longest displayed upload name
+RESULT_FOLDER = "video"  # a job's results: <job>/out/video/
+PAGE = "page.html"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """How the server runs."""
+
+    settings: GifOptions = field(default_factory=GifOptions)  # what each job makes (validated)
+    workers: int = WORKERS  # worker processes: videos made at once
+    queue: int = QUEUE  # jobs waiting beyond the running ones; more are answered "busy"
+    max_upload_bytes: int = MAX_UPLOAD_BYTES  # larger uploads are refused (413)
+    keep_seconds: float = KEEP_SECONDS  # results (and their files) live this long after a job ends
+    work_dir: str | None = None  # where uploads and results go (default: a new temporary folder)
+    upload_idle_seconds: float = UPLOAD_IDLE_SECONDS  # a stalled upload is dropped after this
+
+    def validate(self) -> ServeConfig:
+        """Return self, or raise UsageError naming the flag at fault."""
+        if self.workers < 1:
+            raise UsageError("--workers", "must be at least 1")
+        if self.queue < 0:
+            raise UsageError("--queue", "cannot be negative")
+        if self.max_upload_bytes < 1:
+            raise UsageError("--max-upload", "must be positive")
+        if self.keep_seconds <= 0:
+            raise UsageError("--keep", "must be positive")
+        if self.upload_idle_seconds <= 0:
+            raise UsageError("--upload-idle", "must be positive")
+        self.settings.validate()
+        return self
