@@ -17,21 +17,27 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from . import __version__
 from ._io import write_text_atomic
+from ._version import __version__
+from .formats import format_of_file
 
 if TYPE_CHECKING:
+    from .loop import LoopReport
     from .pipeline import Highlights
 
 TIMELINE_WIDTH, TIMELINE_HEIGHT = 960, 180  # SVG user units
 _PAD = 28
 
 
-def segments_document(found: Highlights, outputs: dict[int, str] | None = None) -> dict:
+def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
+                      loops: dict[int, LoopReport] | None = None) -> dict:
     """The segments.json document (schema in DESIGN.md).
 
     ``pred_relevant_windows`` lists every scored candidate as [start, end, score], best first, the
-    convention of highlight-detection tools (QVHighlights, Lighthouse).
+    convention of highlight-detection tools (QVHighlights, Lighthouse). A pick also has ``cut``
+    (its GIF's boundaries and why they moved) and, once encoded, ``loop`` (how it loops: the
+    seam figure); a candidate left out although it scored above a pick has ``suppressed`` (the
+    pick it lost to, and why).
     """
     outputs = outputs or {}
     picked = {i: n for n, i in enumerate(found.pick_indices, start=1)}
@@ -48,6 +54,7 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None) 
             "pick": picked.get(i),
             "signals": s.signals,
             "output": outputs.get(i),
+            **_selection_fields(found, i, picked, loops or {}),
         })
     windows = sorted(
         ([round(s.start, 4), round(s.end, 4), round(s.score, 6)]
@@ -65,19 +72,36 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None) 
     }
 
 
+def _selection_fields(found: Highlights, i: int, picked: dict[int, int],
+                      loops: dict[int, LoopReport]) -> dict:
+    """``cut`` and ``loop`` of a pick, ``suppressed`` of a candidate left out."""
+    out: dict = {}
+    cuts = getattr(found, "cuts", None) or []
+    if i in picked and len(cuts) >= picked[i]:
+        out["cut"] = cuts[picked[i] - 1].to_dict()
+    if i in loops and loops[i] is not None:
+        out["loop"] = loops[i].to_dict()
+    left_out = (getattr(found, "suppressed", None) or {}).get(i)
+    if left_out is not None:
+        out["suppressed"] = left_out.to_dict(picked.get(left_out.pick))
+    return out
+
+
 def write_segments_json(
-    found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None
+    found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None,
+    loops: dict[int, LoopReport] | None = None,
 ) -> None:
-    """Write segments.json atomically."""
-    text = json.dumps(segments_document(found, outputs), indent=2, ensure_ascii=False)
+    """Write segments.json atomically (``loops``: each encoded pick's LoopReport)."""
+    text = json.dumps(segments_document(found, outputs, loops), indent=2, ensure_ascii=False)
     write_text_atomic(path, text + "\n")
 
 
 def write_index_html(
-    found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None
+    found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None,
+    loops: dict[int, LoopReport] | None = None,
 ) -> None:
     """Write index.html atomically: the outputs in rank order, then the score timeline."""
-    write_text_atomic(path, index_html(found, outputs or {}))
+    write_text_atomic(path, index_html(found, outputs or {}, loops))
 
 
 def _clock(seconds: float) -> str:
@@ -85,8 +109,44 @@ def _clock(seconds: float) -> str:
     return f"{int(m):02d}:{s:04.1f}"
 
 
-def index_html(found: Highlights, outputs: dict[int, str]) -> str:
+def _loop_caption(found: Highlights, n: int, i: int, loops: dict[int, LoopReport]) -> str:
+    """The GIF's own span when its cut moved, and how it loops (mode, seam), as HTML."""
+    parts = []
+    cuts = getattr(found, "cuts", None) or []
+    if len(cuts) >= n and cuts[n - 1].why != "as ranked":
+        cut = cuts[n - 1]
+        parts.append(f"GIF {_clock(cut.start)}–{_clock(cut.end)}: {html.escape(cut.why)}")
+    report = loops.get(i)
+    if report is not None:
+        steps = report.seam_ratio
+        text = f"loop {report.mode} · seam {report.seam:.1f}"
+        if steps != float("inf"):
+            text += f" ({steps:.1f}× a typical step)"
+        if report.crossfade_frames:
+            text += f" · cross-fade {report.crossfade_frames} frames"
+        parts.append(text)
+    return "".join(f"<div class=loop>{p}</div>" for p in parts)
+
+
+def _left_out(found: Highlights) -> str:
+    """A collapsed list of the look-alikes left out, with their reasons."""
+    picked = {i: n for n, i in enumerate(found.pick_indices, start=1)}
+    rows = [
+        f"<li>{_clock(found.segments[i].start)}–{_clock(found.segments[i].end)}: same as "
+        f"#{picked.get(s.pick, '?')}, {html.escape(s.detail)}</li>"
+        for i, s in sorted((getattr(found, "suppressed", None) or {}).items())
+        if s.reason == "duplicate"
+    ]
+    if not rows:
+        return ""
+    return (f"<details class=meta><summary>{len(rows)} look-alike candidates left out</summary>"
+            f"<ul>{''.join(rows)}</ul></details>")
+
+
+def index_html(found: Highlights, outputs: dict[int, str],
+               loops: dict[int, LoopReport] | None = None) -> str:
     """The contact sheet as a string."""
+    loops = loops or {}
     name = html.escape(os.path.basename(found.info.path))
     cards = []
     for n, i in enumerate(found.pick_indices, start=1):
@@ -99,7 +159,7 @@ def index_html(found: Highlights, outputs: dict[int, str]) -> str:
         score = "–" if seg.score is None else f"{seg.score:.3f}"
         cards.append(
             f"<figure>{media}<figcaption><b>#{n}</b> {_clock(seg.start)}–{_clock(seg.end)}"
-            f" · score {score}"
+            f" · score {score}{_loop_caption(found, n, i, loops)}"
             f"<details><summary>why</summary><table>{signals}</table></details>"
             f"</figcaption></figure>"
         )
@@ -123,11 +183,12 @@ figure{{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding
 max-width:330px}}
 figure img,figure video{{display:block;max-width:100%;height:auto}}
 figcaption{{margin-top:6px}} table{{font-size:13px;color:#444}} td{{padding:0 8px 0 0}}
-.missing{{padding:40px;color:#999}} svg{{background:#fff;border:1px solid #ddd;margin-top:20px;
+.loop{{font-size:13px;color:#555}} .missing{{padding:40px;color:#999}} svg{{background:#fff;border:1px solid #ddd;margin-top:20px;
 max-width:100%;height:auto}}
 </style></head><body>
 <h1>{name}</h1><div class="meta">{summary}</div>
 <div class="grid">{''.join(cards) or '<p>No segment was picked.</p>'}</div>
+{_left_out(found)}
 {timeline_svg(found)}
 <p class="meta">Timeline: every candidate as a bar at its score; picks in orange with their rank;
 grey lines are shot boundaries. Made by video2gif {__version__}.</p>
@@ -136,8 +197,9 @@ grey lines are shot boundaries. Made by video2gif {__version__}.</p>
 
 
 def _media_tag(src: str, alt: str) -> str:
+    kind = format_of_file(src)
     src = html.escape(src, quote=True)
-    if src.endswith(".mp4"):
+    if kind is not None and kind.element == "video":
         return f'<video src="{src}" autoplay loop muted playsinline></video>'
     return f'<img src="{src}" alt="{alt}" loading="lazy">'
 
