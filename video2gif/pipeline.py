@@ -21,20 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .decode import VideoInfo, decode_pass
+from .analysis import Analysis, analyse, feature_extractor
+from .boundaries import Cut, MotionTrack, Track
+from .decode import VideoInfo
 from .encode import EncodedOutput, EncodeOptions, encode_segment
-from .features import SegmentFeatures
 from .features.extract import FeatureExtractor, FeatureOptions
-from .features.novelty import DUPLICATE_SIMILARITY as COMBINED_DUPLICATE_SIMILARITY
-from .features.novelty import combine_descriptors
-from .features.signals import SignalCollector
 from .formats import output_format
+from .loop import DEFAULT_LOOP, LoopReport, LoopShaper
 from .options import GifOptions
-from .rank import DEFAULT_MODEL, Scorer, load_model
 from .report import write_index_html, write_segments_json
-from .segments import SegmentOptions, make_segments
-from .select import select_top_k
-from .shots import ShotDetector, ShotList, ShotOptions
+from .scorers import DEFAULT_MODEL, Scorer, load_model
+from .segments import SegmentOptions
+from .select import Suppressed, choose_picks
+from .shots import ShotList, ShotOptions
 
 ENCODE_THREADS = 2  # picks encoded at once
 
@@ -70,6 +69,8 @@ class Highlights:
     pick_indices: list[int]  # indices into ``segments``, best first
     model: dict  # the scorer's description
     dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
+    cuts: list[Cut] = field(default_factory=list)  # each pick's GIF-shaped boundaries, as picks
+    suppressed: dict[int, Suppressed] = field(default_factory=dict)  # why better ones were left
 
     @property
     def picks(self) -> list[ScoredSegment]:
@@ -106,53 +107,49 @@ def find_highlights(
         on_progress: called as ``on_progress("analyse", seconds_done, seconds_total)``.
         features: backbone, face and sound measurements: a :class:`FeatureExtractor` (reuse one
             across videos: it holds the loaded backbone and the feature cache) or
-            :class:`FeatureOptions`; default: EfficientNet-Lite0, faces and sound, no cache.
+            :class:`FeatureOptions`; default: faces, sound and the backbone the model reads
+            (EfficientNet-Lite0 when it reads none), no cache.
 
     Returns:
         Highlights with every candidate scored and the picks.
 
     Raises:
         InputError, DecodeError: the file is not a decodable video.
-        ModelError: the model cannot be loaded or does not fit.
+        ModelError: the model cannot be loaded, or does not fit ``features`` (say, a model file
+            trained on another backbone); said before decoding.
         UsageError: contradictory options.
     """
     scorer = model if isinstance(model, Scorer) else load_model(model or DEFAULT_MODEL)
-    segment_options = (segment_options or SegmentOptions()).validate()
-    detector = ShotDetector(shot_options)
-    signals = SignalCollector()
-    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
-    cached = extractor.prepare(path)
-    consumers = [detector, *signals.consumers(), *extractor.consumers(), *scorer.consumers()]
+    extractor = feature_extractor(features, scorer.needs())  # a misfit is refused before decoding
     progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
-    info = decode_pass(path, consumers, on_progress=progress,
-                       audio=extractor.audio_consumers())
-    if not cached:
-        extractor.save_cached(meta={"video": info.to_dict()})
+    track = MotionTrack()  # motion and thumbnails for duplicates and boundaries
+    analysis = analyse(path, segment_options, shot_options, extractor,
+                       consumers=[*scorer.consumers(), track], on_progress=progress)
+    return score_analysis(analysis, scorer, k, track.result(), extractor.measurements())
 
-    segmentation = make_segments(
-        detector.shots, float(info.fps), info.duration, segment_options, detector.times
-    )
-    segments = segmentation.segments
-    features = SegmentFeatures(
-        info=info,
-        segments=segments,
-        signals={**signals.segment_signals(segments, [(t.start, t.end) for t in detector.transitions
-                                                           if t.kind != "cut"]),
-                 **extractor.signals(segments)},
-        embeddings=extractor.embeddings(segments),
-        extra={"backbone_ids": _backbone_ids(extractor.backbone)},
-    )
-    scores = np.asarray(scorer.score(features), dtype=np.float64)
-    bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
-    layout = signals.segment_descriptors(segments)
-    meaning = extractor.descriptors(segments)  # with a backbone: compare content too
-    if meaning is None:
-        picks = select_top_k(bounds, scores, k, layout)
-    else:
-        picks = select_top_k(bounds, scores, k, combine_descriptors(meaning, layout),
-                             COMBINED_DUPLICATE_SIMILARITY)
+
+def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5, track: Track | None = None,
+                   measurements: dict | None = None) -> Highlights:
+    """Score an :class:`~video2gif.analysis.Analysis` and pick its best ``k`` candidates.
+
+    Arguments:
+        analysis: from :func:`~video2gif.analysis.analyse` (with ``scorer``'s consumers in its
+            pass, if it has any).
+        scorer: the scorer.
+        k: how many picks at most.
+        track: the pass's :class:`~video2gif.boundaries.MotionTrack` result, for telling
+            duplicates from other moments of a shot and shaping the cuts (None: looks alone).
+        measurements: the feature extractor's measurements (their sound is compared too).
+
+    Returns:
+        Highlights with every candidate scored and the picks.
+    """
+    scores = np.asarray(scorer.score(analysis.features), dtype=np.float64)
+    selection, cuts = choose_picks(analysis.segments, scores, k, analysis.descriptors,
+                                   analysis.duplicate_similarity, track, measurements)
+    picks = selection.picks
     ranks = _ranks(scores)
-    rows = features.signal_rows()
+    rows = analysis.features.signal_rows()
     scored = [
         ScoredSegment(
             start=s.start,
@@ -164,15 +161,17 @@ def find_highlights(
             rank=ranks[i],
             signals=rows[i],
         )
-        for i, s in enumerate(segments)
+        for i, s in enumerate(analysis.segments)
     ]
     return Highlights(
-        info=info,
-        shots=detector.shots,
+        info=analysis.info,
+        shots=analysis.shots,
         segments=scored,
         pick_indices=picks,
         model=scorer.describe(),
-        dropped_shots=segmentation.dropped_shots,
+        dropped_shots=analysis.dropped_shots,
+        cuts=cuts,
+        suppressed=selection.suppressed,
     )
 
 
@@ -292,14 +291,6 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         staging.rename(folder)
-
-
-def _backbone_ids(backbone) -> dict[str, str]:
-    """name → name/version/weights of the backbone that made the embeddings, so a learned model
-    can refuse features of another version (numeric precision does not count)."""
-    if backbone is None:
-        return {}
-    return {backbone.name: f"{backbone.name}/{backbone.version}/{backbone.weights_id}"}
 
 
 def _ranks(scores: np.ndarray) -> list[int | None]:
