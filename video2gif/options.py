@@ -41,6 +41,7 @@ from .errors import UsageError
 from .features.backbones import BACKBONES, DEFAULT_BACKBONE, NO_BACKBONE
 from .features.extract import FeatureOptions
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
+from .loop import DEFAULT_LOOP, LOOP_MODES
 from .scorers import DEFAULT_MODEL
 from .segments import SegmentOptions
 
@@ -147,6 +148,9 @@ class GifOptions:
     dither: str = _option(encode.DITHER, "--dither", "GIF dithering (ordered = bayer, "
                           "diffusion = sierra2_4a).", OUTPUT, choices=_DITHER_CHOICES,
                           per_job=True)
+    loop: str = _option(DEFAULT_LOOP, "--loop", "How each GIF loops: auto (ends where "
+                        "the jump back is smallest, cross-fades if that pays), off, or bounce "
+                        "(forward then backward).", OUTPUT, choices=LOOP_MODES, per_job=True)
     # -- how candidates are cut (video2gif.segments) and scored --
     min_length: float = _option(segments.MIN_SECONDS, "--min-len", "Shortest candidate, "
                                 "seconds (shorter shots are dropped).", SEGMENTS, low=0,
@@ -161,6 +165,10 @@ class GifOptions:
     stride: float = _option(segments.STRIDE_SECONDS, "--stride", "Step between windows in "
                             "longer shots, seconds.", SEGMENTS, low=0, low_open=True,
                             per_job=True)
+    candidates: str = _option(segments.SHOT_CANDIDATES, "--candidates", "Candidates: windows "
+                              f"inside shots, or {segments.UNIFORM_CANDIDATES} (the 2016 "
+                              "release tutorial's uniform segments; ignores the lengths).",
+                              SEGMENTS, choices=segments.CANDIDATES, per_job=True)
     model: str = _option(DEFAULT_MODEL, "--model", "Scorer: a registered name or a model file.",
                          SEGMENTS)
     # -- which features are measured (video2gif.features) --
