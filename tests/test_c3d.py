@@ -3,6 +3,7 @@ port checked against an independent NumPy forward pass (reduced widths, real inp
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import zipfile
@@ -26,6 +27,7 @@ from video2gif.features.c3d import (
     weights_dir,
 )
 from video2gif.features.original import build_head, load_head_weights
+from video2gif.features.release_preprocess import release_resize
 from video2gif.scorers import load_model
 from video2gif.scorers.original import OriginalScorer
 from video2gif.segments import Segment
@@ -54,7 +56,7 @@ def head_params(inputs: int, seed: int = 1) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     sizes = [inputs, 512, 128, 1]
     out = []
-    for cin, cout in zip(sizes, sizes[1:]):
+    for cin, cout in itertools.pairwise(sizes):
         out.append(rng.normal(0, np.sqrt(2 / cin), (cin, cout)).astype(np.float32))
         out.append(rng.normal(0, 0.1, cout).astype(np.float32))
     return out
@@ -65,7 +67,7 @@ def head_params(inputs: int, seed: int = 1) -> list[np.ndarray]:
 
 def np_conv3d(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cross-correlation, 3×3×3, zero padding 1: x (c, t, h, w), w (out, c, 3, 3, 3)."""
-    c, t, h, wd = x.shape
+    _, t, h, wd = x.shape
     xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (1, 1)))
     out = np.zeros((w.shape[0], t, h, wd))
     for dt in range(3):
@@ -85,7 +87,7 @@ def np_maxpool(x: np.ndarray, k: tuple[int, int, int]) -> np.ndarray:
 
 def np_c3d_fc6(clip: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
     """clip (3, 16, H, W) → fc6 after ReLU, with Lasagne's (in, out) dense weights."""
-    relu = lambda a: np.maximum(a, 0)  # noqa: E731
+    relu = lambda a: np.maximum(a, 0)
     x = clip.astype(np.float64)
     pools = {0: (1, 2, 2), 1: (2, 2, 2), 3: (2, 2, 2), 5: (2, 2, 2)}
     for i in range(8):
@@ -98,7 +100,7 @@ def np_c3d_fc6(clip: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
 
 
 def np_head(fc6: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
-    relu = lambda a: np.maximum(a, 0)  # noqa: E731
+    relu = lambda a: np.maximum(a, 0)
     h = relu(fc6 @ params[0] + params[1])
     h = relu(h @ params[2] + params[3])
     return (h @ params[4] + params[5])[..., 0]
@@ -212,20 +214,24 @@ def test_head_from_python3_savez(tmp_path):
 
 
 def test_original_scorer_end_to_end(small_files, pan_video):
+    """Windows per segment, from its own first frame to its end frame included (the release's
+    rule, in a second pass once the segments are known), frames resized as the release did."""
     scorer = OriginalScorer.from_files(small_files["c3d"], small_files["mean"],
                                        small_files["head"], SMALL)
-    info = decode_pass(pan_video, scorer.consumers())
+    assert scorer.consumers() == []  # nothing in the shared pass
+    info = decode_pass(pan_video, [])
     segments = [
         Segment(0.0, 2.0, 0, 48, 0),  # windows starting at frames 0, 8, 16, 24, 32
         Segment(0.5, 1.0, 12, 24, 0),  # 12 frames: shorter than a window, no score
         Segment(1.0, 2.5, 24, 60, 0),  # windows at 24, 32, 40
+        Segment(0.25, 2.0, 6, 48, 0),  # windows at 6, 14, 22, 30 (off the 8-frame grid)
     ]
     scores = scorer.score(SegmentFeatures(info=info, segments=segments))
 
-    # Independently: decode every frame at 171×128 with PyAV, build windows, NumPy forward.
+    # Independently: every frame at full size from PyAV, resized as the release (the resize is
+    # checked against scikit-image in test_original_release.py), NumPy forward.
     with av.open(str(pan_video)) as c:
-        frames = [f.reformat(width=171, height=128, format="rgb24",
-                             interpolation="BILINEAR").to_ndarray() for f in c.decode(video=0)]
+        frames = [release_resize(f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
     assert len(frames) == 60
 
     def window_score(start: int) -> float:
@@ -234,11 +240,13 @@ def test_original_scorer_end_to_end(small_files, pan_video):
              for c in (clip, clip[..., ::-1])]
         return float(np.mean(s))
 
-    w = {s: window_score(s) for s in (0, 8, 16, 24, 32, 40)}
+    w = {s: window_score(s) for s in (0, 6, 8, 14, 16, 22, 24, 30, 32, 40)}
     np.testing.assert_allclose(scores[0], np.mean([w[s] for s in (0, 8, 16, 24, 32)]),
                                rtol=1e-4, atol=1e-5)
     assert np.isnan(scores[1])
     np.testing.assert_allclose(scores[2], np.mean([w[s] for s in (24, 32, 40)]),
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(scores[3], np.mean([w[s] for s in (6, 14, 22, 30)]),
                                rtol=1e-4, atol=1e-5)
     described = scorer.describe()
     assert described["unscored_segments"] == 1 and "16 frames" in described["note"]
@@ -376,14 +384,16 @@ def test_mean_with_batch_axis_is_accepted(tmp_path):
 
 def test_fraction_frame_rate_windows(tmp_path, small_files):
     """Windows are counted in frames, whatever the frame rate: 30000/1001 fps, 40 frames →
-    windows at 0, 8, 16, 24."""
+    windows at 0, 8, 16, 24 (on the grid placement, in the shared pass)."""
     gen = synthetic.moving(3)
     video = synthetic.write_video(tmp_path / "ntsc.mp4", [gen(i) for i in range(40)],
                                   fps=Fraction(30000, 1001))
     scorer = OriginalScorer.from_files(small_files["c3d"], small_files["mean"],
-                                       small_files["head"], SMALL)
-    decode_pass(video, scorer.consumers())
-    windows = scorer._collector.result
+                                       small_files["head"], SMALL, windows="grid")
+    (collector,) = scorer.consumers()
+    decode_pass(video, [collector])
+    windows = collector.result
+    assert collector.starts.tolist() == [0, 8, 16, 24]
     np.testing.assert_allclose(windows.times * 30000 / 1001, [0, 8, 16, 24], atol=1e-3)
     np.testing.assert_allclose((windows.ends - windows.times) * 30000 / 1001, 15, atol=1e-3)
 

@@ -167,6 +167,10 @@ def test_windows_restart_per_segment_and_count_the_end_frame():
     # Frame 120 went to the first tile, so the second starts at 121 and may end on 240.
     assert got[1].tolist() == list(range(121, 226, 8))
     assert got[2].tolist() == list(range(241, 274, 8))  # past the video: they never complete
+    # A list that does not tile keeps every segment's first frame, even where one ends on the
+    # next one's start.
+    loose = [Segment(0.5, 1, 12, 24, 0), Segment(1, 2.5, 24, 60, 0), Segment(0.2, 2, 6, 48, 0)]
+    assert [w[0] for w in segment_windows(loose)[1:]] == [24, 6]
     overlapping = [Segment(0, 3, 0, 72, 0), Segment(1, 4, 24, 96, 0), Segment(1.2, 4, 29, 96, 0)]
     got = segment_windows(overlapping)
     assert got[1].tolist() == [24, 32, 40, 48, 56, 64, 72, 80]  # shares windows with the first

@@ -12,9 +12,10 @@ segments ``(first_frame, last_frame)`` in one sweep over the decoded frames:
   :func:`release_resize` does it here, in NumPy, from the full decoded frame.
 - **Windows.** 16 consecutive frames, a new one every 8 frames, cut from each segment's own
   frames: the list of frames restarts at each segment, and a segment's last frame is included
-  (the release moved on only when ``frame_idx > last_frame``). Consecutive segments that share a
-  boundary frame (the tutorial's uniform segments ``(0, 150), (150, 300), …``) give that frame
-  to the earlier one, so the later one's windows start one frame after its first frame.
+  (the release moved on only when ``frame_idx > last_frame``). When the segments tile the video,
+  each starting on the frame where the one before ends (the tutorial's uniform segments
+  ``(0, 150), (150, 300), …``), the shared frame went to the earlier one, so the later one's
+  windows start one frame after its first frame.
   :func:`segment_windows` states that rule for any candidate list.
 
 Then BGR order, the mean snippet subtracted, the centre crop and the mirror, as
@@ -28,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Sequence
 
@@ -116,23 +118,24 @@ def segment_windows(segments: Sequence[Segment], clip: int = CLIP_FRAMES,
     """First frames of each segment's windows, as the release cut them.
 
     A segment's frames run from ``start_frame`` to ``end_frame`` inclusive (the release's end
-    frame counted), except that when the segment before it in the list ends on its first frame,
-    that frame went to the earlier segment. Windows of ``clip`` frames start at the first
-    frame and every ``stride`` frames after, while they fit. Windows past the video's last
-    frame are listed too; they never complete, so they get no score.
+    frame counted), except that when the list tiles the video (each segment starts on the end
+    frame of the one before, as the release's sweep assumed), that shared frame went to the
+    earlier segment. Windows of ``clip`` frames start at the first frame and every ``stride``
+    frames after, while they fit. Windows past the video's last frame are listed too; they
+    never complete, so they get no score.
 
     Example:
         >>> tiles = [Segment(0, 1, 0, 30, 0), Segment(1, 2, 30, 60, 0)]
         >>> [w.tolist() for w in segment_windows(tiles)]
         [[0, 8], [31, 39]]
     """
+    tiled = len(segments) > 1 and all(
+        a.end_frame == b.start_frame for a, b in itertools.pairwise(segments))
     out = []
-    previous_end = None
-    for seg in segments:
-        first = seg.start_frame + (1 if previous_end == seg.start_frame else 0)
+    for i, seg in enumerate(segments):
+        first = seg.start_frame + (1 if tiled and i else 0)
         last = seg.end_frame  # inclusive, as the release
         out.append(np.arange(first, last - clip + 2, stride, dtype=np.int64))
-        previous_end = seg.end_frame
     return out
 
 
