@@ -2,8 +2,11 @@
 
 ``video2gif make --model video2gif-original --weights-dir DIR`` scores with it; the network and
 its files are :mod:`video2gif.features.original` and :mod:`video2gif.features.c3d`. It scores
-windows of 16 frames from a decode-pass consumer of its own (:meth:`OriginalScorer.consumers`);
-a segment's score is the mean over its windows, and a segment shorter than one window gets none.
+windows of 16 frames cut and resized as the release did (see
+:mod:`video2gif.features.release_preprocess`): by default from each segment's own first frame,
+in a second decode pass once the candidates are known; ``windows="grid"`` uses one grid in the
+shared pass instead. A segment's score is the mean over its windows, and a segment shorter than
+one window gets none.
 
 Example:
     >>> scorer = OriginalScorer.from_dir("~/video2gif-weights")  # doctest: +SKIP
@@ -19,11 +22,8 @@ import numpy as np
 from ..decode import FrameConsumer
 from ..errors import ModelError
 from ..features import FeatureNeeds, SegmentFeatures
-from ..features.backbones import EmbeddingCollector, SampleEmbeddings, segment_members
 from ..features.c3d import (
     C3D_FILE,
-    CLIP_FRAMES,
-    CLIP_STRIDE,
     HEAD_FILE,
     MEAN_FILE,
     C3DConfig,
@@ -33,6 +33,7 @@ from ..features.c3d import (
     weights_dir,
 )
 from ..features.original import MODEL_NAME, WindowScores, build_head, load_head_weights
+from ..features.release_preprocess import PER_SEGMENT, ReleaseScoring
 from .base import Scorer
 
 
@@ -41,15 +42,17 @@ class OriginalScorer(Scorer):
 
     name = MODEL_NAME
 
-    def __init__(self, c3d: C3DModel, head, head_id: str = "") -> None:
+    def __init__(self, c3d: C3DModel, head, head_id: str = "", windows: str = PER_SEGMENT
+                 ) -> None:
         self.windows = WindowScores(c3d, head, head_id)
-        self._collector: EmbeddingCollector | None = None
+        self.scoring = ReleaseScoring(self.windows, windows)  # "segment" or "grid"
         self._unscored = 0
 
     @classmethod
-    def from_files(cls, c3d_pkl, mean_npy, head_npz, config: C3DConfig | None = None
-                   ) -> OriginalScorer:
-        """Load the three released files (``config`` only for reduced test networks).
+    def from_files(cls, c3d_pkl, mean_npy, head_npz, config: C3DConfig | None = None,
+                   windows: str = PER_SEGMENT) -> OriginalScorer:
+        """Load the three released files (``config`` only for reduced test networks;
+        ``windows`` "segment", as released, or "grid").
 
         Raises:
             ModelError: a file missing or malformed, naming the file and the problem.
@@ -58,7 +61,7 @@ class OriginalScorer(Scorer):
         c3d = C3DModel.from_files(c3d_pkl, mean_npy, config)
         head = build_head(config.fc6)
         head.load_state_dict(load_head_weights(head_npz, config.fc6), strict=True)
-        return cls(c3d, head, file_id(head_npz))
+        return cls(c3d, head, file_id(head_npz), windows)
 
     @classmethod
     def from_dir(cls, folder: str | os.PathLike | None = None) -> OriginalScorer:
@@ -73,28 +76,13 @@ class OriginalScorer(Scorer):
                               required_file(folder, HEAD_FILE))
 
     def consumers(self) -> list[FrameConsumer]:
-        self._collector = EmbeddingCollector(self.windows)
-        return [self._collector]
+        return self.scoring.consumers()
 
     def needs(self) -> FeatureNeeds:
         return FeatureNeeds(windows=True, source=self.name)
 
-    def window_scores(self, features: SegmentFeatures) -> SampleEmbeddings:
-        """Per-window scores of the video, from this scorer's collector after the decode pass."""
-        windows = self._collector.result if self._collector is not None else None
-        if windows is None:
-            raise ModelError(MODEL_NAME, "no window scores: run its consumers() in the decode "
-                             "pass before score()")
-        return windows
-
     def score(self, features: SegmentFeatures) -> np.ndarray:
-        windows = self.window_scores(features)
-        scores = np.full(len(features.segments), np.nan)
-        if len(windows):
-            members = segment_members(windows, features.segments)
-            for i, (seg, rows) in enumerate(zip(features.segments, members)):
-                if seg.end_frame - seg.start_frame >= CLIP_FRAMES and len(rows):
-                    scores[i] = float(windows.vectors[rows, 0].mean())
+        scores = self.scoring.score(features.info, features.segments)
         self._unscored = int(np.isnan(scores).sum())
         return scores
 
@@ -102,7 +90,7 @@ class OriginalScorer(Scorer):
         return {
             "name": self.name,
             "weights": self.windows.weights_id,
-            "windows": {"frames": CLIP_FRAMES, "stride": CLIP_STRIDE, "mirrored": True},
+            "windows": self.scoring.describe(),
             "unscored_segments": self._unscored,
             "note": "segments shorter than 16 frames (one C3D window) get no score",
         }
