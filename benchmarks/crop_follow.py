@@ -12,6 +12,8 @@ Run:
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import json
 import sys
 import tempfile
@@ -22,12 +24,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import synthetic  # noqa: E402
-from tests.test_crop import (  # noqa: E402
-    FPS, RADIUS, disc_video, draw_disc, draw_face, face_centres, share_inside, texture,
+from tests import synthetic
+from tests.test_crop import (
+    FPS,
+    RADIUS,
+    disc_video,
+    draw_disc,
+    draw_face,
+    face_centres,
+    share_inside,
+    texture,
 )
-from video2gif.crop import plan_crop  # noqa: E402
-from video2gif.features.faces import face_detection_unavailable  # noqa: E402
+from video2gif.crop import CropPath, plan_crop
+from video2gif.features.faces import face_detection_unavailable
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 ASPECTS = ("1:1", "4:5", "9:16")
@@ -75,6 +84,18 @@ def disc_and_swaying_tree(path: Path, n: int = 72):
     return synthetic.write_video(path, frames, fps=FPS), truth
 
 
+def fast_disc(path: Path, n: int = 48):
+    """A disc crossing the whole width in 0.75 s, then bouncing back."""
+    frames, truth = [], []
+    background = texture(16, 256, 144)
+    for i in range(n):
+        x = 14 * i % 456
+        cx = 16 + (x if x <= 228 else 456 - x)
+        frames.append(draw_disc(background.copy(), cx, 72))
+        truth.append((cx, 72))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
 def walking_face(path: Path, n: int = 60):
     """A drawn face 80 px high crossing a 320×180 frame."""
     background = texture(8, 320, 180)
@@ -94,8 +115,26 @@ def scenarios(folder: Path):
     yield "disc over a panning camera", *panning_with_disc(folder / "pan.mp4"), RADIUS
     yield "disc in sensor noise", *noisy_disc(folder / "noise.mp4"), RADIUS
     yield "disc beside a flickering patch", *disc_and_swaying_tree(folder / "tree.mp4"), RADIUS
+    yield "fast disc, 14 px a frame, bouncing", *fast_disc(folder / "fast.mp4"), RADIUS
     if face_detection_unavailable() is None:
         yield "drawn face walking", *walking_face(folder / "face.mp4"), 30
+
+
+def centre_crop(plan: CropPath) -> CropPath:
+    """The same crop held still at the centre of the frame: the baseline."""
+    x = (plan.source_width - plan.width) // 2
+    y = (plan.source_height - plan.height) // 2
+    return dataclasses.replace(plan, boxes=((x, y),) * len(plan.times))
+
+
+def shake(plan: CropPath) -> float:
+    """Mean change of the box's velocity from frame to frame, pixels per frame² (0: still or a
+    steady pan), within pieces: how much the crop jerks."""
+    xy = np.asarray(plan.boxes, dtype=float)
+    starts = [plan.times.index(t) for t, _ in plan.pieces] + [len(xy)]
+    steps = [np.abs(np.diff(xy[a:b], n=2, axis=0)).sum(axis=1)
+             for a, b in itertools.pairwise(starts) if b - a > 2]
+    return float(np.concatenate(steps).mean()) if steps else 0.0
 
 
 def real_faces():
@@ -117,10 +156,13 @@ def main() -> None:
                 plan = plan_crop(path, 0.0, len(truth) / FPS, aspect)
                 cpu = time.process_time() - t0
                 share = share_inside(plan, truth, margin=margin)
+                centred = share_inside(centre_crop(plan), truth, margin=margin)
                 rows.append({"clip": name, "aspect": aspect, "inside": round(share, 4),
+                             "inside_centre_crop": round(centred, 4),
+                             "shake": round(shake(plan), 3),
                              "frames": len(truth), "follows": [s for _, s in plan.pieces],
                              "cpu_per_video_second": round(cpu / (len(truth) / FPS), 3)})
-                print(f"{name:34s} {aspect:5s} inside {share:6.1%}  follows "
+                print(f"{name:34s} {aspect:5s} inside {share:6.1%} (centre crop {centred:6.1%}) shake {rows[-1]['shake']:.2f}  "
                       f"{','.join(s for _, s in plan.pieces):13s} {rows[-1]['cpu_per_video_second']:.2f} s/s")
     if face_detection_unavailable() is None:
         for name, path, start, end in real_faces():

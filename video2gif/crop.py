@@ -49,7 +49,7 @@ ANALYSIS_WIDTH = FACE_WIDTH  # pixels: the face detector's minimum face size ass
 FACE_SAMPLE_FPS = 5.0  # frames per second searched for faces (about 12 ms each at 320 px)
 FACE_MIN_SHARE = 0.25  # a piece follows faces when this share of its searched frames show one
 FACE_DROP = 0.25  # aim this many face heights below the face's centre: keep some of the body
-MOTION_GAP_SECONDS = 0.1  # motion energy compares frames this far apart (about 3 at 30 fps)
+MOTION_GAP_SECONDS = 0.1  # motion energy compares frames this far apart (3 at 30 fps)
 MOTION_CELL = 4  # analysis pixels per side of a motion-energy cell (80×45 cells at 320 px)
 NOISE_LUMA = 6.0  # a cell's mean change (0-255) above the frame's median below which is noise
 MIN_MOTION_CELLS = 3  # fewer moving cells than this is no motion (a flicker, a compression blip)
@@ -57,6 +57,8 @@ PERSISTENT_WEIGHT = 2.0  # times a cell's median energy over the piece taken awa
 CENTRE_SIGMA = 0.6  # centre preference: Gaussian width in frame sizes (0.7× weight at an edge)
 MEDIAN_SECONDS = 0.3  # running-median window on the target path
 SMOOTH_SECONDS = 0.25  # Gaussian sigma of the followed path
+LAG_SHARE = 0.15  # the path may trail the target by this share of the crop, no more
+CORNER_SECONDS = 0.08  # Gaussian sigma that softens where the path was pulled along
 STATIC_SHARE = 0.25  # a target moving less than this share of the crop gets a still crop
 TIME_EPS = 1e-6  # seconds; tolerance when matching frame times
 
@@ -284,21 +286,23 @@ def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
         found = _face_targets(times, greys, box, finder)
         if found is not None:
             return _fill(found, centre), "faces"
-    gap = max(1, round(MOTION_GAP_SECONDS / step)) if step > 0 else 1
-    pairs = [(i, i - gap if i - gap >= 0 else min(i + gap, n - 1)) for i in range(n)]
-    pairs = [(i, j) for i, j in pairs if j != i]
+    # Compare the frames half a gap before and after: the change then centres on frame i
+    # (a one-sided difference lags a fast subject by half the gap).
+    half = max(1, round(MOTION_GAP_SECONDS / step / 2)) if step > 0 else 1
+    pairs = [(i, max(0, i - half), min(n - 1, i + half)) for i in range(n)]
+    pairs = [(i, a, b) for i, a, b in pairs if a != b]
     if not pairs:
         return np.tile(centre, (n, 1)), "centre"
-    energy = np.stack([_motion_energy(greys[i], greys[j]) for i, j in pairs])
+    energy = np.stack([_motion_energy(greys[a], greys[b]) for _, a, b in pairs])
     # Motion that never stops in one place (leaves, water, a screen) is not the subject: take
     # away each cell's usual energy, unless nothing would be left of the frame's motion.
     salient = np.maximum(energy - PERSISTENT_WEIGHT * np.median(energy, axis=0), 0.0)
     prior = _centre_prior(energy.shape[1:])
     motion = np.full((n, 2), np.nan)
-    for (i, _), raw, kept in zip(pairs, energy, salient):
+    for (i, _, _), raw, kept in zip(pairs, energy, salient):
         use = kept if np.count_nonzero(kept) >= MIN_MOTION_CELLS else raw
         if np.count_nonzero(use) >= MIN_MOTION_CELLS:
-            motion[i] = _window_centre(use * prior, box)
+            motion[i] = _window_centre(use, prior, box)
     if np.isnan(motion[:, 0]).all():
         return np.tile(centre, (n, 1)), "centre"
     return _fill(motion, centre), "motion"
@@ -347,14 +351,18 @@ def _motion_energy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(cells - np.median(cells) - NOISE_LUMA, 0.0)
 
 
-def _window_centre(energy: np.ndarray, box: np.ndarray) -> tuple[float, float]:
-    """The crop-sized window holding the most energy (by a summed-area table) and the energy's
-    centroid inside it, in analysis pixels."""
+def _window_centre(energy: np.ndarray, prior: np.ndarray, box: np.ndarray):
+    """The crop-sized window holding the most energy, weighted by ``prior`` (found by a
+    summed-area table), and the unweighted energy's centroid inside it, in analysis pixels.
+
+    The prior only chooses between windows: applied to the centroid it would pull every
+    subject toward the middle of the frame.
+    """
     rows, cols = energy.shape
     size = MOTION_CELL
     bw = min(cols, max(1, round(box[0] / size)))
     bh = min(rows, max(1, round(box[1] / size)))
-    table = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    table = np.pad((energy * prior).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     sums = table[bh:, bw:] - table[:-bh, bw:] - table[bh:, :-bw] + table[:-bh, :-bw]
     r, c = np.unravel_index(np.argmax(sums), sums.shape)
     inside = energy[r : r + bh, c : c + bw]
@@ -376,25 +384,37 @@ def _fill(values: np.ndarray, default: np.ndarray) -> np.ndarray:
     return out
 
 
-def _smooth(centres: np.ndarray, size: float, step: float) -> np.ndarray:
+def _smooth(targets: np.ndarray, size: float, step: float) -> np.ndarray:
     """A calm path through one piece's target centres (pixels along one axis).
 
     Outliers go by a running median; then a target that stays within STATIC_SHARE of the crop
-    gets a still crop at the middle of its range, and one that travels further a Gaussian path.
-    The ends are padded by point reflection, which keeps a steady pan unbiased up to the edges.
+    gets a still crop at the middle of its range, and one that travels further a Gaussian path,
+    pulled along wherever it trails the target by more than LAG_SHARE of the crop (a fast
+    subject turning: the median would flatten the turn, so the raw target counts there unless
+    it is an outlier), its corners then softened.
     """
-    n = len(centres)
+    n = len(targets)
     k = max(1, round(MEDIAN_SECONDS / step)) // 2 if step > 0 else 0
+    centres = targets
     if n > 1 and k:
-        padded = np.pad(centres, k, mode="edge")
+        padded = np.pad(targets, k, mode="edge")
         centres = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1), axis=1)
     lo, hi = centres.min(), centres.max()
     if hi - lo <= STATIC_SHARE * size:
         return np.full(n, (lo + hi) / 2)
-    sigma = SMOOTH_SECONDS / step
-    r = min(n - 1, math.ceil(3 * sigma))
+    lag = LAG_SHARE * size
+    followed = np.where(np.abs(targets - centres) <= lag, targets, centres)
+    path = _gaussian(centres, SMOOTH_SECONDS / step)
+    path = followed - np.clip(followed - path, -lag, lag)
+    return _gaussian(path, CORNER_SECONDS / step)
+
+
+def _gaussian(values: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing (``sigma`` in samples). The ends are padded by point reflection,
+    which keeps a steady pan unbiased up to the edges."""
+    r = min(len(values) - 1, math.ceil(3 * sigma))
     if r < 1:
-        return centres
+        return values
     kernel = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
-    padded = np.pad(centres, r, mode="reflect", reflect_type="odd")
+    padded = np.pad(values, r, mode="reflect", reflect_type="odd")
     return np.convolve(padded, kernel / kernel.sum(), mode="valid")
