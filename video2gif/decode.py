@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue
@@ -41,6 +42,12 @@ from .errors import DecodeError, FeatureWarning, InputError
 # file is not worth decoding on.
 MAX_BAD_PACKETS = 200
 QUEUE_FRAMES = 8  # decoded frames waiting for the consumers; bounds memory
+# Decoder options when every consumer of a pass takes frames scaled down (thumbnails, samples):
+# the deblocking (in-loop) filter only smooths block edges, which vanish when a 720p frame
+# becomes 64×36 or 224×224, and costs about a fifth of an H.264 decode. Codecs without such a
+# filter ignore the option. Re-reading picks for encoding always decodes exactly.
+FAST_DECODER_OPTIONS = {"skip_loop_filter": "all"}
+SCALE_THREADS = 1  # swscale threads per conversion: slice threads cost more than a small scale
 AUDIO_RATE = 16000  # Hz: audio consumers get mono float32 samples at this rate
 MAX_BAD_AUDIO_PACKETS = 20  # more undecodable audio packets than this: the track is given up
 
@@ -81,6 +88,10 @@ class FrameRequest:
     pixel_format: str = "rgb24"  # any PyAV format with an ndarray view: rgb24, gray, bgr24
     fps: float | None = None
     interpolation: str = "AREA"  # swscale filter used for downscaling
+    # False: the consumer only needs the picture's content (it scales it down), so the pass may
+    # decode without the in-loop deblocking filter (FAST_DECODER_OPTIONS) when no other
+    # consumer needs exact pixels.
+    exact: bool = True
 
 
 class FrameConsumer(ABC):
@@ -154,9 +165,11 @@ def _target_size(req: FrameRequest, display_w: int, display_h: int) -> tuple[int
     return int(w), int(h)
 
 
-def _prepare(stream: av.video.stream.VideoStream) -> None:
+def _prepare(stream: av.video.stream.VideoStream, exact: bool = True) -> None:
     # Frame and slice threads: both cores decode; FFmpeg keeps output in presentation order.
     stream.thread_type = "AUTO"
+    if not exact:  # read when the decoder opens, at the first packet
+        stream.codec_context.options = dict(FAST_DECODER_OPTIONS)
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
@@ -351,7 +364,8 @@ class _Sampler:
         image = cache.get(key)
         if image is None:  # consumers asking for the same picture share one conversion
             image = self.reformatter.reformat(
-                frame, width=w, height=h, format=self.format, interpolation=self.interpolation
+                frame, width=w, height=h, format=self.format, interpolation=self.interpolation,
+                threads=SCALE_THREADS,
             ).to_ndarray()
             if self.rotation:
                 image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
@@ -360,46 +374,69 @@ class _Sampler:
         self.consumer.push(index, time, image)
 
 
-class _ConsumerThread:
-    """Runs the consumers beside the decoder so scaling and analysis use the second core.
+class Worker:
+    """Runs ``work(item)`` for every submitted item, in order, on one background thread.
 
-    FFmpeg's decoding and scaling release the GIL, so the decoder (producer) and the consumers
-    overlap. A small bounded queue keeps memory flat; the first consumer error stops the pass and
-    is raised in the caller's thread.
+    FFmpeg's decoding and scaling, PyTorch and OpenCV release the GIL, so work here overlaps
+    the thread that submits. The queue is bounded (at most ``pending`` items wait: memory stays
+    flat) and the first error is raised again in the submitting thread, by :meth:`submit` or
+    :meth:`close`. The decode pass runs its consumers on one; the backbone and the face search
+    each run on another.
+
+    Example:
+        >>> out = []
+        >>> w = Worker(out.append, pending=2, name="demo")
+        >>> for i in range(3):
+        ...     w.submit(i)
+        >>> w.close()
+        >>> out
+        [0, 1, 2]
     """
 
-    def __init__(self, samplers: list[_Sampler]) -> None:
-        self.samplers = samplers
-        self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="video2gif-consumers", daemon=True)
-
-    def __enter__(self) -> _ConsumerThread:
-        self.thread.start()
-        return self
-
-    def put(self, index: int, time: float, frame: av.VideoFrame) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put((index, time, frame))
+    def __init__(self, work: Callable[[object], None], pending: int, name: str) -> None:
+        self._work = work
+        self._queue: queue.Queue = queue.Queue(maxsize=pending)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
 
     def _run(self) -> None:
-        while (item := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # keep draining so the producer never blocks
-            index, time, frame = item
-            converted: dict = {}
-            try:
-                for sampler in self.samplers:
-                    sampler.offer(index, time, frame, converted)
-            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-                self.error = e
+        while (item := self._queue.get()) is not None:
+            if self._error is None:  # after an error keep draining, so submit never blocks
+                try:
+                    self._work(item)
+                except BaseException as e:  # noqa: BLE001 - raised again by submit/close
+                    self._error = e
 
-    def __exit__(self, *exc) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None and exc[0] is None:
-            raise self.error
+    def submit(self, item: object) -> None:
+        """Queue ``item`` (blocks while ``pending`` items wait); raises an earlier error."""
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def discard(self) -> None:
+        """Finish and drop a worker left by a pass that failed half-way; its error is moot."""
+        with contextlib.suppress(Exception):  # that pass already failed
+            self.close()
+
+    def close(self) -> None:
+        """Wait for every queued item; raises the first error the work raised."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+def _offer_all(samplers: list[_Sampler]) -> Callable[[tuple], None]:
+    def offer(item: tuple) -> None:
+        index, time, frame = item
+        converted: dict = {}  # consumers asking for the same picture share one conversion
+        for sampler in samplers:
+            sampler.offer(index, time, frame, converted)
+
+    return offer
 
 
 def decode_pass(
@@ -426,7 +463,7 @@ def decode_pass(
     """
     with _open(path) as container:
         stream = container.streams.video[0]
-        _prepare(stream)
+        _prepare(stream, exact=any(c.request.exact for c in consumers))
         tap = None
         if audio and container.streams.audio:
             tap = _AudioTap(audio, container.streams.audio[0], path)
@@ -447,7 +484,9 @@ def decode_pass(
         last_time = -math.inf
         durations: deque[float] = deque(maxlen=32)  # recent frame durations only
         frame: av.VideoFrame | None = first
-        with _ConsumerThread(samplers) as worker:
+        # The consumers (scaling and analysis) run beside the decoder, on the other core.
+        worker = Worker(_offer_all(samplers), QUEUE_FRAMES, "video2gif-consumers")
+        try:
             while frame is not None:
                 if frame.time is not None:
                     time = float(frame.time) - t0
@@ -457,12 +496,16 @@ def decode_pass(
                     time = last_time + 1e-3
                 if index:
                     durations.append(time - last_time)
-                worker.put(index, time, frame)
+                worker.submit((index, time, frame))
                 if on_progress is not None and index % 64 == 0:
                     on_progress(time, info.duration)
                 last_time = time
                 index += 1
                 frame = next(frames, None)
+        except BaseException:
+            worker.discard()
+            raise
+        worker.close()
         # The last frame lasts as long as a typical frame.
         last_duration = float(np.median(durations)) if durations else fallback_step
         counted = replace(info, frames=index, duration=time + last_duration)

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import os
 from abc import ABC, abstractmethod
 from collections import deque
@@ -30,10 +31,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..decode import FrameConsumer, FrameRequest, VideoInfo
+from ..decode import FrameConsumer, FrameRequest, VideoInfo, Worker
 from ..errors import UsageError
 from ..segments import Segment
-from ._worker import Worker
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 NO_BACKBONE = "none"  # --backbone none: cheap signals only
@@ -104,16 +104,19 @@ def set_torch_threads(threads: int | None = None) -> None:
     torch.set_num_threads(threads or TORCH_THREADS)
 
 
-def _efficientnet_lite0(**options) -> Backbone:
-    from .efficientnet import EfficientNetLite0Backbone
+def _implementation(module: str):
+    """A backbone's module, imported by name on first use (torch and the weights load only
+    then); the module imports :class:`Backbone` from here, and here never imports it back."""
+    return importlib.import_module(f"{__package__}.{module}")
 
-    return EfficientNetLite0Backbone(fps=options.get("fps") or SAMPLE_FPS)
+
+def _efficientnet_lite0(**options) -> Backbone:
+    cls = _implementation("efficientnet").EfficientNetLite0Backbone
+    return cls(fps=options.get("fps") or SAMPLE_FPS)
 
 
 def _c3d(**options) -> Backbone:
-    from .c3d import C3DBackbone
-
-    return C3DBackbone.from_dir(options.get("weights_dir"))
+    return _implementation("c3d").C3DBackbone.from_dir(options.get("weights_dir"))
 
 
 # Registry: name -> factory taking keyword options (fps, weights_dir); unknown options are ignored.
@@ -188,7 +191,7 @@ class EmbeddingCollector(FrameConsumer):
     def __init__(self, backbone: Backbone, threaded: bool = True) -> None:
         spec = backbone.spec
         super().__init__(FrameRequest(width=spec.width, height=spec.height, fps=spec.fps,
-                                      interpolation=spec.interpolation))
+                                      interpolation=spec.interpolation, exact=False))
         self.backbone = backbone
         self.threaded = threaded
         self.result: SampleEmbeddings | None = None

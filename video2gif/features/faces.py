@@ -28,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decode import FrameConsumer, FrameRequest, VideoInfo
+from ..decode import FrameConsumer, FrameRequest, VideoInfo, Worker
 from ..segments import Segment
-from ._worker import Worker
 
 FACE_FPS = 1.0  # frames per second searched for faces: 3 looks at a 3 s segment
 FACE_THREADS = 1  # OpenCV threads: the decoder and the backbone use the other core
@@ -86,7 +85,8 @@ class FaceCollector(FrameConsumer):
     """
 
     def __init__(self, fps: float = FACE_FPS) -> None:
-        super().__init__(FrameRequest(width=FACE_WIDTH, pixel_format="gray", fps=fps))
+        super().__init__(FrameRequest(width=FACE_WIDTH, pixel_format="gray", fps=fps,
+                                      exact=False))
         found = _cascade_path()
         if isinstance(found, str):
             raise RuntimeError(found)

@@ -138,7 +138,8 @@ class _QualityCollector(FrameConsumer):
 
     def __init__(self) -> None:
         super().__init__(
-            FrameRequest(width=QUALITY_WIDTH, height=QUALITY_HEIGHT, fps=QUALITY_FPS)
+            FrameRequest(width=QUALITY_WIDTH, height=QUALITY_HEIGHT, fps=QUALITY_FPS,
+                         exact=False)
         )
         self.times: list[float] = []
         self.sharpness: list[float] = []
