@@ -4,9 +4,9 @@ Errors a user can cause print as one line, ``video2gif: error: <what>: <why>``, 
 (processing) or 2 (usage). Set ``VIDEO2GIF_DEBUG=1`` to get the full traceback instead.
 
 The pipeline's commands live in :mod:`video2gif._cli` (``make``, ``segments``, ``shots`` in
-``make.py``; ``batch``, ``serve`` in ``scale.py``); their options come from
-:class:`video2gif.options.GifOptions`. This module holds the group, the data commands and
-:func:`main`.
+``make.py``; ``batch``, ``serve`` in ``scale.py``; ``train`` in ``train.py``, loaded only when
+used); their options come from :class:`video2gif.options.GifOptions`. This module holds the
+group, the data commands (``align``, ``dataset``, ``eval``) and :func:`main`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,30 @@ from ._cli.common import echo_warnings as _echo_warnings
 from ._cli.make import make, segments, shots
 from ._cli.scale import batch, serve
 from ._version import __version__
+from .align import MATCH_CONFIDENCE
 from .errors import UsageError, Video2GifError, Video2GifWarning
-from .options import FEATURES, GifOptions, click_options
+from .evaluate import NOMINAL_FPS, POSITION_FOLDS, RANDOM_SEEDS, RECALL_K
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group whose heavy commands are imported only when used (``train`` imports torch)."""
+
+    LAZY = {"train": "video2gif._cli.train:train_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            import importlib
+
+            module, attr = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="video2gif")
 def cli() -> None:
     """Turn videos into their best animated GIFs, automatically.
@@ -44,12 +63,6 @@ def cli() -> None:
 
 for _command in (make, segments, shots, batch, serve):
     cli.add_command(_command)
-
-
-def _features(backbone: str, weights_dir: str | None, cache_dir: str | None, no_cache: bool):
-    """One extractor for all inputs: it holds the loaded backbone and the cache."""
-    return GifOptions(backbone=backbone, weights_dir=weights_dir, cache_dir=cache_dir,
-                      use_cache=not no_cache).feature_extractor()
 
 
 # --- align, dataset, eval (datasets and evaluation) --------------------------------------------
@@ -83,7 +96,8 @@ def dataset_group():
 @click.argument("pairs", type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Annotation file to write (JSON lines, one video per line).")
-@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=MATCH_CONFIDENCE,
+              show_default=True,
               help="Alignments below this confidence are left out.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=str),
               help="Also write every left-out pair, with its reason, as JSON lines.")
@@ -140,14 +154,15 @@ def dataset_build(pairs, output, min_confidence, report, quiet):
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON results instead of a table.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also evaluate the random and position baselines on the same segments.")
-@click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True,
+@click.option("--seeds", type=click.IntRange(min=1), default=RANDOM_SEEDS, show_default=True,
               help="Seeds the random baseline is averaged over.")
-@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+@click.option("--folds", type=click.IntRange(min=2), default=POSITION_FOLDS, show_default=True,
               help="Video-level folds of the position baseline.")
-@click.option("-k", "k", type=click.IntRange(min=1), default=5, show_default=True,
+@click.option("-k", "k", type=click.IntRange(min=1), default=RECALL_K, show_default=True,
               help="R@k: how many top segments count.")
 @click.option("--fps", type=click.FloatRange(min=1), default=None,
-              help="Frame rate of the metric grid for annotations without one [default: 25].")
+              help="Frame rate of the metric grid for annotations without one "
+                   f"[default: {NOMINAL_FPS:g}].")
 @click.option("-q", "--quiet", is_flag=True, help="No per-video progress lines.")
 def eval_command(annotations, testset, predictions, model, videos, output, as_json, baselines,
                  seeds, folds, k, fps, quiet):
@@ -221,90 +236,6 @@ def eval_command(annotations, testset, predictions, model, videos, output, as_js
     else:
         click.echo(format_table(results))
     return 1 if failures else 0
-
-# --- train (learned ranking) -------------------------------------------------------------------
-
-
-def _context_blocks(text: str) -> tuple[str, ...]:
-    from .context import check_blocks
-
-    if text.strip().lower() in ("", "none"):
-        return ()
-    return check_blocks([b.strip() for b in text.split(",") if b.strip()])
-
-
-@cli.command("train")
-@click.option("-a", "--annotations", required=True, type=click.Path(path_type=str),
-              help="GIF annotations: JSON lines, a PHD-GIFs CSV, or Video2GIF metadata.txt.")
-@click.option("--videos", type=click.Path(file_okay=False, path_type=str), default=None,
-              help="Folder holding the videos, named <id>.<ext> [default: the annotations' "
-                   "path fields].")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
-              help="The model file to write (.npz).")
-@click.option("--loss", type=click.Choice(["l1", "l2", "huber", "adaptive-huber"]),
-              default="adaptive-huber", show_default=True,
-              help="Pair loss (adaptive-huber needs GIF views and age; else huber is used).")
-@click.option("--ensemble", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Models trained from consecutive seeds; their scores are averaged.")
-@click.option("--context", "context", default="position,duration", show_default=True,
-              help="Context blocks, comma-separated: position, duration, category, tags; "
-                   "or none.")
-@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Epochs at most per model.")
-@click.option("--patience", type=click.IntRange(min=0), default=5, show_default=True,
-              help="Stop after this many epochs without a better validation mAP (0: never).")
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=0.001,
-              show_default=True, help="Initial SGD learning rate (divided by 10 every 10 "
-                                      "epochs).")
-@click.option("--validation-share", type=click.FloatRange(min=0, max=1, max_open=True),
-              default=0.2, show_default=True,
-              help="Share of the videos held back for validation (unless the annotations "
-                   "mark a val split).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first model.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for training [default: torch's choice]; on a busy "
-                   "machine 1 is often fastest.")
-@click_options(FEATURES)
-@click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def train_command(annotations, videos, output, loss, ensemble, context, epochs, patience,
-                  learning_rate, validation_share, seed, threads, backbone, weights_dir,
-                  cache_dir, use_cache, quiet):
-    """Train a RankNet on annotated videos and write the model file; use it with
-    `video2gif make --model MODEL`."""
-    import warnings
-
-    from .train import TrainOptions, train_from_annotations
-
-    options = TrainOptions(loss=loss, ensemble=ensemble, max_epochs=epochs, patience=patience,
-                           learning_rate=learning_rate, seed=seed, threads=threads).validate()
-    blocks = _context_blocks(context)
-    extractor = _features(backbone, weights_dir, cache_dir, not use_cache)
-
-    def progress(vid, error):
-        if not quiet:
-            click.echo(f"{vid}: {'skipped: ' + error if error else 'features ready'}", err=True)
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = train_from_annotations(
-            annotations, videos, output, options, features=extractor, context=blocks,
-            validation_share=validation_share, progress=progress_enabled(quiet),
-            on_video=progress,
-        )
-    _echo_warnings(caught)
-    metrics = result.ranker.metrics_
-    figures = (f"; validation mAP {100 * metrics['map']:.2f}%, nMSD {100 * metrics['nmsd']:.2f}%"
-               if metrics else "; no validation videos")
-    best = ", ".join(str(m.best_epoch) for m in result.ranker.members_)
-    click.echo(f"{result.path}: {len(result.ranker.members_)} model(s) ({result.loss} loss, best "
-               f"epochs {best}) trained on {result.train_videos} videos, "
-               f"{result.validation_videos} for validation{figures}", err=True)
-    if result.failures:
-        click.echo(f"video2gif: {len(result.failures)} annotated videos could not be used: "
-                   + ", ".join(sorted(result.failures)), err=True)
-        return 1
-    return 0
-
 
 _default_showwarning = warnings.showwarning
 

@@ -31,13 +31,14 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 
-from . import encode, segments
+from . import crop, encode, segments
 from .encode import DITHER_ALIASES, DITHERS, EncodeOptions
-from .errors import UsageError
+from .errors import ModelError, UsageError
 from .features.backbones import BACKBONES, DEFAULT_BACKBONE, NO_BACKBONE
 from .features.extract import FeatureOptions
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
@@ -151,6 +152,9 @@ class GifOptions:
     loop: str = _option(DEFAULT_LOOP, "--loop", "How each GIF loops: auto (ends where "
                         "the jump back is smallest, cross-fades if that pays), off, or bounce "
                         "(forward then backward).", OUTPUT, choices=LOOP_MODES, per_job=True)
+    aspect: str = _option(crop.SOURCE, "--aspect", "Crop each GIF to this shape, following "
+                          "the faces, else the motion; the crop restarts at every cut "
+                          "(source: no crop).", OUTPUT, choices=crop.ASPECTS, per_job=True)
     # -- how candidates are cut (video2gif.segments) and scored --
     min_length: float = _option(segments.MIN_SECONDS, "--min-len", "Shortest candidate, "
                                 "seconds (shorter shots are dropped).", SEGMENTS, low=0,
@@ -201,6 +205,9 @@ class GifOptions:
             from .scorers import MODELS, load_model
 
             if self.model not in MODELS:  # a file: small, so load it now; names load in workers
+                if not Path(self.model).is_file():
+                    raise ModelError("--model", f"{self.model!r} is neither a model name ("
+                                                f"{', '.join(sorted(MODELS))}) nor a file")
                 load_model(self.model, weights_dir=self.weights_dir)
         return self
 
@@ -301,8 +308,6 @@ def _part(cls, options: GifOptions):
 
 
 def _model_identity(model: str) -> str:
-    from pathlib import Path
-
     from ._io import sha256_file
     from .scorers import MODELS
 

@@ -39,7 +39,7 @@ def uniform_segments(duration: float, length: float, stride: float | None = None
         [[0.0, 3.0], [3.0, 6.0], [6.0, 7.0]]
     """
     if length <= 0 or (stride is not None and stride <= 0):
-        raise UsageError("--segment-length", "segment length and stride must be positive")
+        raise UsageError("uniform_segments", "segment length and stride must be positive")
     step = length if stride is None else stride
     starts = np.arange(0.0, max(duration, 1e-9), step)
     starts = starts[(starts == 0) | (starts + 1e-9 < duration)]
