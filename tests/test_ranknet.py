@@ -139,7 +139,8 @@ def test_weight_penalty_and_its_sgd_step():
         net.hidden[0].weight, net.hidden[1].weight, net.out.weight))
     assert float(weight_penalty(net, 0.001).detach()) == pytest.approx(expected, rel=1e-6)
 
-    from video2gif.train import TrainOptions, _optimiser
+    from video2gif.train import TrainOptions
+    from video2gif.train.ranker import _optimiser
 
     x = torch.randn(6, 5)
     a, b = RankNetMLP(5, hidden=(4, 3)).eval(), RankNetMLP(5, hidden=(4, 3)).eval()

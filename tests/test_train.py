@@ -192,7 +192,7 @@ def test_no_pairs_is_a_clear_error():
 
 
 def test_standardisation_matches_numpy_and_ignores_nan():
-    from video2gif.train import _standardisation
+    from video2gif.train.ranker import _standardisation
 
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(10_000, 3)) * [1.0, 5.0, 0.0] + [1e4, -3.0, 7.0]).astype(np.float32)
