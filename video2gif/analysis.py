@@ -31,11 +31,10 @@ from .errors import ModelError
 from .features import FeatureNeeds, SegmentFeatures
 from .features.backbones import NO_BACKBONE
 from .features.extract import FeatureExtractor, FeatureOptions
-from .features.novelty import DUPLICATE_SIMILARITY as COMBINED_DUPLICATE_SIMILARITY
 from .features.novelty import combine_descriptors
 from .features.signals import SignalCollector
 from .segments import SegmentList, SegmentOptions, make_segments
-from .select import DUPLICATE_SIMILARITY as LAYOUT_DUPLICATE_SIMILARITY
+from .select import CONTENT_DUPLICATE_SIMILARITY, DUPLICATE_SIMILARITY
 from .shots import ShotDetector, ShotList, ShotOptions
 
 
@@ -164,10 +163,10 @@ def analyse(
     layout = signals.segment_descriptors(segments)
     meaning = extractor.descriptors(segments)  # with a backbone: compare content too
     if meaning is None:
-        descriptors, similarity = layout, LAYOUT_DUPLICATE_SIMILARITY
+        descriptors, similarity = layout, DUPLICATE_SIMILARITY
     else:
         descriptors = combine_descriptors(meaning, layout)
-        similarity = COMBINED_DUPLICATE_SIMILARITY
+        similarity = CONTENT_DUPLICATE_SIMILARITY
     return Analysis(
         info=info,
         shots=detector.shots,

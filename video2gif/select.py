@@ -34,7 +34,12 @@ from .boundaries import MAX_SHIFT, Reach, Track
 from .features.audio import BIN_SECONDS as AUDIO_BIN_SECONDS
 from .segments import MIN_SECONDS
 
-DUPLICATE_SIMILARITY = 0.8  # cosine similarity of descriptors at or above which two picks look alike
+# Cosine similarity at or above which a candidate looks like an earlier pick, one figure per kind
+# of descriptor (the only place these thresholds live): colour layout alone, and layout joined with
+# the backbone's content (video2gif.features.novelty.combine_descriptors, whose docstring has the
+# measurements behind 0.85).
+DUPLICATE_SIMILARITY = 0.8  # layout descriptors
+CONTENT_DUPLICATE_SIMILARITY = 0.85  # layout + content descriptors
 MIN_GAP_SECONDS = 0.0  # picks must not overlap; raise to keep them further apart
 CORE_SHARE = 1 / 3  # middle share of a candidate's window (the ranked moment) every cut keeps
 MIN_PICK_SECONDS = MIN_SECONDS  # a trimmed pick is never shorter than the shortest candidate

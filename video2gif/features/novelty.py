@@ -14,8 +14,8 @@ by how they look: :func:`combine_descriptors` joins these with the colour-layout
 of the two similarities. Measured on the clips of ../shared/media, non-overlapping segments of one
 shot score 0.58-0.95 and segments of different shots at most 0.85 (two shots of one scene); the
 embedding alone would call synthetic noise textures of different colours the same thing (0.98),
-the layout alone ignores meaning. Picks at or above :data:`DUPLICATE_SIMILARITY` are
-near-duplicates.
+the layout alone ignores meaning. Picks at or above
+:data:`video2gif.select.CONTENT_DUPLICATE_SIMILARITY` are near-duplicates.
 
 Example:
     >>> # samples = EmbeddingCollector(...).result after the pass
@@ -30,10 +30,6 @@ import numpy as np
 
 from ..segments import Segment
 from .backbones import SampleEmbeddings, segment_members, unit_rows
-
-# Similarity of two segments' combined descriptors (mean of the embedding and the colour-layout
-# cosine similarities) at or above which the later pick is a near-duplicate; see the docstring.
-DUPLICATE_SIMILARITY = 0.85
 
 
 def _segment_means(samples: SampleEmbeddings, segments: Sequence[Segment]) -> np.ndarray:
