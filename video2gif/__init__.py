@@ -1,11 +1,11 @@
 """video2gif: turn any video into its best animated GIFs, automatically."""
 
-__version__ = "0.1.0"
-
-from .decode import VideoInfo as VideoInfo  # noqa: E402 - the version comes first for submodules
+from ._version import __version__ as __version__
+from .decode import VideoInfo as VideoInfo
 from .decode import decode_pass as decode_pass
 from .decode import probe as probe
 from .errors import Video2GifError as Video2GifError
+from .options import GifOptions as GifOptions
 from .pipeline import Highlights as Highlights
 from .pipeline import MadeGifs as MadeGifs
 from .pipeline import ScoredSegment as ScoredSegment
