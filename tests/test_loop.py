@@ -85,11 +85,13 @@ def test_auto_ends_after_whole_turns_of_a_spinning_bar(period):
     out, holds, report = shape_loop(frames, [1] * 130, "auto", min_frames=40,
                                     wanted_frames=wanted)
     assert report.seam_as_cut > 2 * report.typical_step
-    # The loop closes where the frame after the last one is the first again: whole turns.
+    # The loop closes after whole turns (the last frame is the first again, or its predecessor).
     turns = round(len(out) / period)
-    assert turns >= 1 and abs(len(out) - turns * period) <= 1.0
+    assert turns >= 1 and abs(len(out) - turns * period) <= 1.5
     assert report.crossfade_frames == 0
-    assert report.seam <= 1.5 * report.typical_step
+    # About as small as the smallest frame-to-frame change inside (the period is not a whole
+    # number of frames, so the last frame can be up to half a step off).
+    assert report.seam <= min(report.typical_step, 1.25 * report.best_step)
     assert len(holds) == len(out)
 
 

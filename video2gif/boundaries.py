@@ -36,7 +36,7 @@ TRACK_W, TRACK_H = 32, 18  # kept thumbnail size: 2×2 blocks of the 64×36 anal
 MAX_SHIFT = 1.0  # seconds a boundary may move
 ONSET_WINDOW = 0.5  # seconds of motion compared before and after a candidate start
 ONSET_MIN = 0.6  # motion rise (mean |Δluma| per frame, 0-255) that counts as an action starting
-ONSET_RATIO = 1.5  # ... and the motion after must be at least this many times the motion before
+ONSET_RATIO = 3.0  # ... and at least this many times the motion before (from rest, not a swing)
 LENGTH_COST = 2.0  # typical frame-to-frame changes (at TRACK_FPS) one second of length change costs
 EPS = 1e-6  # seconds
 
@@ -139,6 +139,7 @@ class Cut:
     end: float  # seconds: the frame shown at ``end`` would loop back to ``start`` best
     end_min: float  # the loop search in :mod:`video2gif.loop` may end anywhere in
     end_max: float  # [end_min, end_max]
+    start_max: float  # ... and may start as late as this (the start itself after an onset)
     moved_start: float  # seconds the start moved (negative: earlier)
     moved_end: float
     onset: bool  # the start is a motion onset
@@ -186,6 +187,7 @@ def shape_cut(track: Track | None, reach: Reach, min_length: float) -> Cut:
     if abs(end - reach.end) > EPS:
         why.append(f"ends where the loop closes best ({end - reach.end:+.2f} s)")
     return Cut(start=start, end=end, end_min=end_lo, end_max=end_hi,
+               start_max=start if onset else max(start, start_hi),
                moved_start=start - reach.start, moved_end=end - reach.end, onset=onset,
                seam=seam, why="; ".join(why) or "as ranked")
 
@@ -198,6 +200,9 @@ def _mean_motion(track: Track, lo: float, hi: float) -> float:
 
 def _onset(track: Track, lo: float, hi: float) -> float | None:
     """The frame time in [lo, hi] where motion rises most, if it rises clearly."""
+    # A full window of frames must precede the onset: at the video's first frame nothing tells
+    # whether the action begins there or was already under way.
+    lo = max(lo, float(track.times[0]) + ONSET_WINDOW)
     a, b = np.searchsorted(track.times, [lo - EPS, hi + EPS])
     best, best_gain = None, 0.0
     for t in track.times[a:b]:

@@ -5,10 +5,13 @@ A GIF loops forever, so its last frame is followed by its first. :class:`LoopSha
 to the frame list (frames and their holds, in ticks of the output rate) before any writer sees it,
 so it works for every output format:
 
-- ``auto``: among the ends allowed (the cut's ``[end_min, end_max]``), take the one after which
-  the first frame follows most naturally: the frame that would come next in the video is closest
-  to the first frame (for a swing or a spinning object: one period). Changing the length costs a
-  little, so a clip without repetition keeps its length. If the jump is still more than
+- ``auto``: among the ends allowed (the cut's ``[end_min, end_max]``), and the starts allowed
+  (up to the cut's ``start_max``, when the start is not a motion onset), take the pair after
+  the jump from the last frame back to the first is smallest (for a swing or a spinning object:
+  whole periods, closing where the motion is slowest, at a swing's turning point). Half as much
+  weight goes to how far the first frame is from the one that would follow the last in the
+  video, which prefers a smooth continuation among equally small jumps. Changing the length
+  costs a little, so a clip without repetition keeps its length. If the jump is still more than
   :data:`CROSSFADE_WHEN` typical frame-to-frame changes, the last frames are blended into the
   first ones over up to :data:`CROSSFADE_SECONDS`, when that makes the seam smaller.
 - ``off``: the frames as cut.
@@ -43,6 +46,7 @@ CROSSFADE_SECONDS = 0.5  # longest cross-fade
 CROSSFADE_WHEN = 2.0  # cross-fade when the seam exceeds this many typical steps ...
 CROSSFADE_GAIN = 0.7  # ... and the cross-fade brings it below this share of what it was
 LENGTH_COST = 1.0  # typical steps that one second of change in length costs in the end search
+FOLLOW_WEIGHT = 0.5  # weight of the continuation error beside the last→first jump in that search
 
 
 def check_loop(mode: str) -> str:
@@ -66,6 +70,7 @@ class LoopReport:
     typical_step: float  # median |Δluma| between consecutive frames inside the GIF
     best_step: float  # smallest |Δluma| between consecutive distinct frames inside
     seam_as_cut: float  # the seam of the frames as cut, before the search
+    skipped_frames: int  # frames the search dropped at the start
     trimmed_frames: int  # frames the end search removed (of those read up to end_max)
     crossfade_frames: int  # frames blended into the start (0: none)
 
@@ -82,7 +87,8 @@ class LoopReport:
                 "best_step": round(self.best_step, 3),
                 "seam_steps": None if ratio == float("inf") else round(ratio, 3),
                 "seam_as_cut": round(self.seam_as_cut, 3),
-                "trimmed_frames": self.trimmed_frames, "crossfade_frames": self.crossfade_frames}
+                "skipped_frames": self.skipped_frames, "trimmed_frames": self.trimmed_frames,
+                 "crossfade_frames": self.crossfade_frames}
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
@@ -116,6 +122,7 @@ def shape_loop(
     min_frames: int | None = None,
     wanted_frames: int | None = None,
     fps: float | None = None,
+    max_skip: int = 0,
 ) -> tuple[list[np.ndarray], list[int], LoopReport]:
     """Shape a frame list into a loop.
 
@@ -127,6 +134,8 @@ def shape_loop(
         wanted_frames: the length the cut asked for; ``off`` and ``bounce`` keep exactly this many,
             ``auto`` pays for moving away from it (default: all).
         fps: ticks per second, for the length cost and the cross-fade length (default 12).
+        max_skip: ``auto`` may drop up to this many frames at the start (its loop then still
+            lasts at least as long as ``min_frames`` would).
 
     Returns:
         (frames, holds, LoopReport). The inputs are not modified.
@@ -144,11 +153,12 @@ def shape_loop(
     least = max(1, min(wanted, min_frames or wanted))
     thumbs = [thumbnail(f) for f in frames]
     as_cut = _distance(thumbs[wanted - 1], thumbs[0])
-    crossfade, trimmed = 0, n - wanted
+    crossfade, skipped, trimmed = 0, 0, n - wanted
     if mode == "auto" and n > 1:
         typical = _steps(thumbs[:wanted])[0]
-        m = _best_end(thumbs, holds, least, wanted, typical, fps)
-        frames, holds, thumbs, trimmed = frames[:m], holds[:m], thumbs[:m], n - m
+        a, m = _best_loop(thumbs, holds, least, wanted, min(max_skip, n - 1), typical, fps)
+        frames, holds, thumbs = frames[a:m], holds[a:m], thumbs[a:m]
+        skipped, trimmed = a, n - m
         seam = _distance(thumbs[-1], thumbs[0])
         if typical > 1e-9 and seam > CROSSFADE_WHEN * typical:
             frames, holds, thumbs, crossfade = _crossfade(frames, holds, thumbs, seam, fps)
@@ -160,24 +170,33 @@ def shape_loop(
             thumbs = thumbs + thumbs[-2:0:-1]
     typical, best = _steps(thumbs)
     report = LoopReport(mode=mode, seam=_distance(thumbs[-1], thumbs[0]), typical_step=typical,
-                        best_step=best, seam_as_cut=as_cut, trimmed_frames=trimmed,
+                        best_step=best, seam_as_cut=as_cut, skipped_frames=skipped,
+                        trimmed_frames=trimmed,
                         crossfade_frames=crossfade)
     return frames, holds, report
 
 
-def _best_end(thumbs, holds, least: int, wanted: int, typical: float, fps: float) -> int:
-    """How many frames to keep: the frame after the last one (read beyond when there is one) is
-    the one closest to the first frame, plus the cost of changing the length."""
+def _best_loop(thumbs, holds, least: int, wanted: int, max_skip: int, typical: float,
+               fps: float) -> tuple[int, int]:
+    """Which frames ``[a, m)`` to keep: the jump from the last back to the first is small, the
+    frame after the last one (read beyond when there is one) is close to the first, and the
+    length changes little."""
     n = len(thumbs)
     ticks = np.cumsum([0, *holds])  # ticks before frame m
-    best_m, best_cost = wanted, np.inf
-    for m in range(least, n + 1):
-        # Continuation error: how far the first frame is from what would follow the last one.
-        jump = _distance(thumbs[m], thumbs[0]) if m < n else _distance(thumbs[m - 1], thumbs[0])
-        cost = jump + LENGTH_COST * typical * abs(ticks[m] - ticks[wanted]) / fps
-        if cost < best_cost - 1e-9:
-            best_m, best_cost = m, cost
-    return best_m
+    shortest = ticks[least]
+    best, best_cost = (0, wanted), np.inf
+    for a in range(max_skip + 1):
+        for m in range(a + 1, n + 1):
+            if ticks[m] - ticks[a] < min(shortest, ticks[n] - ticks[a]) or m < least:
+                continue
+            seam = _distance(thumbs[m - 1], thumbs[a])
+            # Continuation error: how far the first frame is from what would follow the last.
+            follow = _distance(thumbs[m], thumbs[a]) if m < n else seam + typical
+            change = abs((ticks[m] - ticks[a]) - ticks[wanted]) / fps
+            cost = seam + FOLLOW_WEIGHT * follow + LENGTH_COST * typical * change
+            if cost < best_cost - 1e-9:
+                best, best_cost = (a, m), cost
+    return best
 
 
 def _crossfade(frames, holds, thumbs, seam: float, fps: float):
@@ -208,12 +227,15 @@ class LoopShaper:
         start: the first frame's time, seconds.
         end: where the cut ends, seconds (the encoder may have read up to a later ``end_max``).
         end_min: ``auto`` may end anywhere from here, seconds (default: ``end``).
+        start_max: ``auto`` may start anywhere up to here, seconds (default: ``start``).
     """
 
-    def __init__(self, mode: str, start: float, end: float, end_min: float | None = None):
+    def __init__(self, mode: str, start: float, end: float, end_min: float | None = None,
+                 start_max: float | None = None):
         self.mode = check_loop(mode)
         self.start, self.end = start, end
         self.end_min = min(end, end if end_min is None else end_min)
+        self.start_max = max(start, start if start_max is None else start_max)
         self.report: LoopReport | None = None
 
     def __call__(self, frames, holds, fps: float) -> tuple[list[np.ndarray], list[int]]:
@@ -224,5 +246,6 @@ class LoopShaper:
 
         out, out_holds, self.report = shape_loop(
             frames, holds, self.mode, min_frames=frames_until(self.end_min),
-            wanted_frames=frames_until(self.end), fps=fps)
+            wanted_frames=frames_until(self.end), fps=fps,
+            max_skip=frames_until(self.start_max + 1e-6) - 1)
         return out, out_holds
