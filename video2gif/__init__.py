@@ -1,6 +1,8 @@
 """video2gif: turn any video into its best animated GIFs, automatically."""
 
 from ._version import __version__ as __version__
+from .analysis import Analysis as Analysis
+from .analysis import analyse as analyse
 from .decode import VideoInfo as VideoInfo
 from .decode import decode_pass as decode_pass
 from .decode import probe as probe
