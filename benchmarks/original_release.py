@@ -15,10 +15,15 @@ frame), how far FFmpeg's bilinear 128×171 frames are from the release's (mean a
 difference, grey levels), and what per-segment windows cost with the default (overlapping,
 shot-based) candidates: distinct windows computed against one grid.
 
+With ``--timing``, it instead times ``find_highlights`` with the original model on each clip's
+default candidates, windows per segment against one grid.
+
 Usage:
     .venv/bin/python benchmarks/original_release.py                 # reduced widths, all clips
     .venv/bin/python benchmarks/original_release.py --size released --clips \\
-        pyscenedetect/testvideo.mp4                                  # C3D's real sizes (slow)
+        moviepy/chaplin.mp4 opencv/Megamind.avi --no-generated       # C3D's real sizes (slow)
+    .venv/bin/python benchmarks/original_release.py --timing --size released \\
+        --clips moviepy/chaplin.mp4 --no-generated
 
 Needs the test extra (scikit-image) and ../shared/media.
 """
@@ -153,12 +158,17 @@ def main() -> None:
     parser.add_argument("--clips", nargs="*", default=list(CLIPS),
                         help="paths relative to ../shared/media")
     parser.add_argument("--no-generated", action="store_true")
+    parser.add_argument("--timing", action="store_true",
+                        help="time per-segment windows against one grid instead")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     config = SIZES[args.size]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files, c3d, head, mean = random_release_files(config, folder)
+        if args.timing:
+            timing(files, config, [MEDIA / c for c in args.clips if (MEDIA / c).exists()])
+            return
         scorer = OriginalScorer.from_files(*files, config)
         predict = ref.torch_predict(c3d, head)
         clips = [(c, MEDIA / c) for c in args.clips if (MEDIA / c).exists()]
@@ -174,16 +184,33 @@ def main() -> None:
     print(f"Network: {args.size} ({config.widths}, fc6 {config.fc6}); random weights in the "
           "release's file formats\n")
     print("| clip | segments | r | median rel. err. | max rel. err. | r before | median before "
-          "| resize diff (grey) | windows: grid / per segment (default candidates) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| resize diff (grey) | default candidates | windows: grid / per segment |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(_row(r["name"], r))
     pooled = {k: np.concatenate([r[k] for r in results]) for k in ("ours", "release", "before")}
     resize = float(np.mean([r["resize"] for r in results]))
     grid = sum(r["cost"]["grid"] for r in results)
     distinct = sum(r["cost"]["distinct"] for r in results)
-    print(_row("**all, pooled**", {**pooled, "resize": resize, "unmatched": 0,
+    candidates = sum(r["candidates"] for r in results)
+    print(_row("**all, pooled**", {**pooled, "resize": resize, "candidates": candidates,
                                    "cost": {"grid": grid, "distinct": distinct}}))
+
+
+def timing(files, config: C3DConfig, clips: list[Path]) -> None:
+    """Wall time of find_highlights with the original model, default candidates."""
+    print(f"Machine: {machine()}\nNetwork: {config.widths}, fc6 {config.fc6}\n")
+    print("| clip | candidates | placement | windows computed | seconds | s per window |")
+    print("|---|---|---|---|---|---|")
+    for path in clips:
+        for placement in ("grid", "segment"):
+            scorer = OriginalScorer.from_files(*files, config, windows=placement)
+            started = time.perf_counter()
+            found = find_highlights(path, k=1, model=scorer, features=NO_EXTRAS)
+            seconds = time.perf_counter() - started
+            count = found.model["windows"]["computed"]
+            print(f"| {path.name} | {len(found.segments)} | {placement} | {count} | "
+                  f"{seconds:.0f} | {seconds / max(count, 1):.2f} |", flush=True)
 
 
 def _row(name: str, r: dict) -> str:
@@ -193,8 +220,8 @@ def _row(name: str, r: dict) -> str:
     cost = r["cost"]
     ratio = cost["distinct"] / max(cost["grid"], 1)
     return (f"| {name} | {len(r['ours'])} | {pearson:.7f} | {median:.1e} | {err.max():.1e} | "
-            f"{old_r:.2f} | {old_median:.1%} | {r['resize']:.2f} | {cost['grid']} / "
-            f"{cost['distinct']} (×{ratio:.2f}) |")
+            f"{old_r:.2f} | {old_median:.1%} | {r['resize']:.2f} | {r['candidates']} | "
+            f"{cost['grid']} / {cost['distinct']} (×{ratio:.2f}) |")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,10 @@ def tutorial_segments(path) -> list[tuple[int, int]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate)
-        duration = float(stream.duration * stream.time_base)
+        if stream.duration is not None:
+            duration = float(stream.duration * stream.time_base)
+        else:  # WebM: only the container knows (moviepy read the container's Duration too)
+            duration = container.duration / av.time_base
     return [(start, int(start + fps * 5))
             for start in range(0, int(duration * fps), int(fps * 5))]
 
