@@ -8,11 +8,11 @@ W and b of the two hidden layers and of the score layer, dense W as (in, out).
 
 Scoring follows the release: windows of 16 consecutive frames at the native frame rate, one every
 8 frames; each window is scored on itself and on its horizontal mirror and the two averaged; a
-segment's score is the mean over its windows. The windows come from the single decode pass, on a
-grid of 8 frames from the video's first frame, shared by overlapping candidates (the release cut
-its windows from each segment's own first frame, so the window set can be shifted by up to 7
-frames). A segment shorter than 16 frames gets no score (NaN, shown as ``null`` in segments.json;
-the model description counts them).
+segment's score is the mean over its windows. Frames are resized and windows cut exactly as the
+release did (:mod:`video2gif.features.release_preprocess`): scikit-image's 2016 bilinear resize of
+the full decoded frame, windows from each segment's own first frame to its end frame included.
+A segment shorter than 16 frames gets no score (NaN, shown as ``null`` in segments.json; the
+model description counts them).
 
 The scorer itself is :class:`video2gif.scorers.original.OriginalScorer`; this module holds the
 released network (C3D, then the scoring head) as a :class:`WindowScores` "backbone".
@@ -112,10 +112,11 @@ def build_head(inputs: int = 4096):
 
 class WindowScores(Backbone):
     """The full released model as a one-dimensional "backbone": a clip in, its score out
-    (the mean of the clip's and its mirror's), so the shared collector can batch it."""
+    (the mean of the clip's and its mirror's), so a window collector can batch it. Clips are
+    (n, 16, 128, 171, 3) RGB, uint8 or float (the release's resize keeps fractions)."""
 
     name = MODEL_NAME
-    version = "1"
+    version = "2"  # 2: the release's resize from full frames (1: FFmpeg's bilinear scaler)
     dim = 1
     batch_size = 2
 
