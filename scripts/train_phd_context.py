@@ -366,7 +366,7 @@ def _section(args, test, merged, baselines, runs, best, shipped, elapsed) -> str
                 f"{100 * shipped['validation']['map']:.2f}%"
                 f" on the held-back {VALIDATION_SHARE:.0%}) and ships as `{shipped['path']}` "
                 f"({shipped['bytes'] / 1024:.0f} KiB): `--model context`, "
-                f"`video2gif.ranknet.load_context_model()`. Its score of a "
+                f"`video2gif.scorers.context.load_context_model()`. Its score of a "
                 f"{args.ship_length:g} s segment starting at a share of the way through videos "
                 f"of a few durations (a RankNet's scores only compare segments of one video):"
                 f"\n\n{_curve(shipped['model'], args.ship_length)}\n")
