@@ -32,7 +32,6 @@ Example:
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import math
 import os
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import sha256_file
 from ..errors import ModelError
 from .backbones import Backbone, FrameSpec, set_torch_threads
 
@@ -293,11 +293,7 @@ def _read_npy(f, name: str) -> np.ndarray:
 
 def file_id(path: str | os.PathLike) -> str:
     """Short SHA-256 of a weights file, to tell weights apart in reports and caches."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return sha256_file(path)[:16]
 
 
 def weights_dir(path: str | os.PathLike | None) -> Path:

@@ -27,13 +27,13 @@ Example:
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .._io import sha256_file
 from ..errors import ModelError
 from .backbones import SAMPLE_FPS, Backbone, FrameSpec, set_torch_threads
 
@@ -195,7 +195,7 @@ def load_network(path: str | os.PathLike | None = None, check_hash: bool = True,
 
     path = Path(path) if path is not None else weights_path()
     if check_hash:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         if digest != WEIGHTS_SHA256:
             raise ModelError(path, f"SHA-256 {digest[:12]}… does not match the released "
                              f"EfficientNet-Lite0 weights ({WEIGHTS_SHA256[:12]}…)")
