@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import math
 
 import av
@@ -183,3 +185,68 @@ def test_one_frame_video_bounces_to_a_valid_gif(tmp_path):
     out = encode_segment(video, 0.0, 1 / 24, tmp_path / "one.gif", EncodeOptions(width=64),
                          shape=shaper)
     assert out.frames == 1 and len(_gif_frames(out.path)) == 1
+
+
+# -- every entry point: the CLI, the API, the web API's query ----------------------------------
+
+
+def _run(capsys, *args):
+    from video2gif.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_cli_refuses_an_unknown_loop_mode_in_one_line(capsys, pendulum_video, tmp_path,
+                                                       monkeypatch):
+    monkeypatch.delenv("VIDEO2GIF_DEBUG", raising=False)  # the user's view: no traceback
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, "make", pendulum_video, "-o", out, "--loop", "sideways")
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "--loop" in lines[0] and "sideways" in lines[0]
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_cli_make_reports_the_loop_seam(capsys, pendulum_video, tmp_path):
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, "make", pendulum_video, "-o", out, "-k", "1", "--width", "96",
+                        "-q", "--no-cache", "--backbone", "none", "--model", "prior")
+    assert code == 0, err
+    doc = json.loads((out / "pendulum" / "segments.json").read_text())
+    pick = next(s for s in doc["segments"] if s["pick"] == 1)
+    loop = pick["loop"]
+    assert loop["mode"] == "auto" and loop["seam"] <= loop["typical_step"] + 1e-6
+    assert set(pick["cut"]) >= {"start", "end", "why"}
+    page = (out / "pendulum" / "index.html").read_text()
+    assert "loop auto · seam" in page
+
+
+def test_one_frame_video_with_bounce_makes_a_valid_gif(capsys, tmp_path):
+    video = synthetic.write_video(tmp_path / "one.mp4", [synthetic.textured(2)])
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, "make", video, "-o", out, "--loop", "bounce", "-q", "--no-cache",
+                        "--backbone", "none", "--model", "prior")
+    assert code == 0, err
+    gifs = sorted((out / "one").glob("*.gif"))
+    assert len(gifs) == 1 and len(_gif_frames(gifs[0])) == 1
+    doc = json.loads((out / "one" / "segments.json").read_text())
+    assert next(s for s in doc["segments"] if s["pick"] == 1)["loop"]["mode"] == "bounce"
+
+
+def test_api_and_web_query_take_the_loop_option(pendulum_video, tmp_path):
+    from video2gif.options import GifOptions, parse_query
+    from video2gif.pipeline import make_gifs
+
+    base = GifOptions(k=1, width=96, backbone="none", model="prior", use_cache=False)
+    assert parse_query({"loop": "bounce"}, base) == {"loop": "bounce"}
+    with pytest.raises(UsageError, match="--loop"):
+        GifOptions(loop="sideways").validate(check_model=False)
+    assert base.digest() != dataclasses.replace(base, loop="off").digest()  # batch redoes work
+    made = make_gifs(pendulum_video, tmp_path, options=dataclasses.replace(base, loop="bounce"))
+    doc = json.loads((made.folder / "segments.json").read_text())
+    loop = next(s for s in doc["segments"] if s["pick"] == 1)["loop"]
+    assert loop["mode"] == "bounce"
+    assert made.outputs[0].frames > 12  # forward and back
