@@ -5,7 +5,9 @@ run exactly this code, so a model sees at run time the features it was trained o
 
 A scorer declares what it reads (:class:`~video2gif.features.FeatureNeeds`);
 :func:`feature_extractor` builds the features stage for those needs, or refuses a mismatch (a
-model trained on another backbone) in one line, before any decoding.
+model trained on another backbone) in one line, before any decoding. With
+:class:`~video2gif.options.GifOptions`, pass ``options.segment_options()`` and
+``options.feature_extractor()`` (this module sits below the options, which name scorers).
 
 Example:
     >>> from video2gif.scorers import load_model

@@ -57,7 +57,7 @@ def collect_features(
 
     Arguments:
         annotations: the videos (an id annotated several times is read once, its GIFs merged).
-        folder: where the videos are (``<id>.<ext>``; see :func:`video2gif.evaluate.locate_video`).
+        folder: where the videos are (``<id>.<ext>``; see :func:`video2gif.datasets.locate_video`).
         extractor: a :class:`~video2gif.features.extract.FeatureExtractor` (backbone and cache).
         base: the annotation file's folder, for relative ``path`` fields.
         segment_options: candidate lengths (default: the pipeline's).
