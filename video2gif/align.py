@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
+from ._io import json_seconds
 from .decode import FrameConsumer, FrameRequest, VideoInfo, decode_pass
 from .errors import InputError, Video2GifError
 
@@ -393,8 +394,8 @@ class Alignment:
     def to_dict(self) -> dict:
         """The CLI contract's keys: start, end, start_frame, end_frame, confidence, matched."""
         return {
-            "start": round(self.start, 4),
-            "end": round(self.end, 4),
+            "start": json_seconds(self.start),
+            "end": json_seconds(self.end),
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
             "confidence": round(self.confidence, 4),

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._io import json_seconds
 from .decode import FrameConsumer, FrameRequest, VideoInfo, decode_pass
 from .errors import UsageError
 
@@ -103,8 +104,8 @@ class Shot:
 
     def to_dict(self) -> dict:
         return {
-            "start": round(self.start, 4),
-            "end": round(self.end, 4),
+            "start": json_seconds(self.start),
+            "end": json_seconds(self.end),
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
             "transition_in": self.transition_in,
@@ -133,8 +134,8 @@ class Transition:
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,
-            "start": round(self.start, 4),
-            "end": round(self.end, 4),
+            "start": json_seconds(self.start),
+            "end": json_seconds(self.end),
             "start_frame": self.start_frame,
             "end_frame": self.end_frame,
         }
