@@ -39,7 +39,7 @@ import click
 from . import crop, encode, segments
 from .encode import DITHER_ALIASES, DITHERS, EncodeOptions
 from .errors import ModelError, UsageError
-from .features.backbones import BACKBONES, DEFAULT_BACKBONE, NO_BACKBONE
+from .features.backbones import DEFAULT_BACKBONE, backbone_choices
 from .features.extract import FeatureOptions
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
 from .loop import DEFAULT_LOOP, LOOP_MODES
@@ -60,7 +60,9 @@ class Option:
     flag: str  # the CLI flag, e.g. "--max-bytes"; the query parameter is it without dashes
     help: str  # one line for --help
     group: str  # PICK, OUTPUT, SEGMENTS or FEATURES
-    choices: tuple[str, ...] | None = None  # the accepted values of a text option
+    # The accepted values of a text option, or a function giving them (for registries that can
+    # grow after import, such as the backbones).
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
     low: float | None = None  # smallest accepted number (None: unbounded)
     high: float | None = None  # largest accepted number (None: unbounded)
     low_open: bool = False  # the bound ``low`` itself is refused
@@ -76,10 +78,14 @@ class Option:
         """The web API's name for it: the flag without its dashes (``max-bytes``)."""
         return self.flag.lstrip("-")
 
+    def allowed(self) -> tuple[str, ...] | None:
+        """The accepted values of a text option now (None: any)."""
+        return self.choices() if callable(self.choices) else self.choices
+
     def click_type(self, kind: type) -> click.ParamType | type:
         """The click type that parses and range-checks a value given as text."""
         if self.choices is not None:
-            return click.Choice(self.choices)
+            return click.Choice(self.allowed())
         if self.size:
             return ByteSize(min=int(self.low) if self.low is not None else None)
         if self.folder:
@@ -99,8 +105,9 @@ class Option:
                 raise UsageError(self.flag, f"{value!r} is not true or false")
             return
         if self.choices is not None:
-            if value not in self.choices:
-                raise UsageError(self.flag, f"{value!r} is not one of {', '.join(self.choices)}")
+            if value not in self.allowed():
+                raise UsageError(self.flag, f"{value!r} is not one of "
+                                            f"{', '.join(self.allowed())}")
             return
         if kind in (int, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
@@ -120,7 +127,6 @@ def _option(default: Any, flag: str, help: str, group: str, **kw: Any) -> Any:
     return field(default=default, metadata={"option": Option(flag, help, group, **kw)})
 
 
-_BACKBONE_CHOICES = (*sorted(BACKBONES), NO_BACKBONE)
 _DITHER_CHOICES = (*DITHERS, *DITHER_ALIASES)
 
 
@@ -177,7 +183,7 @@ class GifOptions:
                          SEGMENTS)
     # -- which features are measured (video2gif.features) --
     backbone: str = _option(DEFAULT_BACKBONE, "--backbone", "Visual features.", FEATURES,
-                            choices=_BACKBONE_CHOICES)
+                            choices=backbone_choices)
     weights_dir: str | None = _option(
         None, "--weights-dir", "Folder of the released C3D/Video2GIF files (c3d_model.pkl, "
         "snipplet_mean.npy, video2gif_weights.npz).", FEATURES, folder=True,

@@ -131,6 +131,19 @@ def register_backbone(name: str, factory: Callable[..., Backbone]) -> None:
     BACKBONES[name] = factory
 
 
+def backbone_choices() -> tuple[str, ...]:
+    """The names ``--backbone`` accepts: the registered backbones, then ``"none"``."""
+    return (*sorted(BACKBONES), NO_BACKBONE)
+
+
+def check_backbone(name: str) -> str:
+    """Return ``name`` if ``--backbone`` accepts it, else raise UsageError naming the flag."""
+    if name not in backbone_choices():
+        raise UsageError("--backbone", f"unknown backbone {name!r}; choose one of "
+                                       f"{', '.join(backbone_choices())}")
+    return name
+
+
 def load_backbone(name: str | Backbone | None = DEFAULT_BACKBONE, **options) -> Backbone | None:
     """Build a backbone by registry name.
 
@@ -154,10 +167,7 @@ def load_backbone(name: str | Backbone | None = DEFAULT_BACKBONE, **options) -> 
         return name
     if name is None or name == NO_BACKBONE:
         return None
-    if name not in BACKBONES:
-        choices = ", ".join(sorted([*BACKBONES, NO_BACKBONE]))
-        raise UsageError("--backbone", f"unknown backbone {name!r}; choose one of {choices}")
-    return BACKBONES[name](**options)
+    return BACKBONES[check_backbone(name)](**options)
 
 
 @dataclass(frozen=True)
