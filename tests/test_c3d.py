@@ -404,7 +404,8 @@ def test_fraction_frame_rate_windows(tmp_path, small_files):
 def test_make_with_the_original_model(tmp_path, capsys):
     """`video2gif make --model video2gif-original --weights-dir DIR` with files of the released
     shapes (random weights; fc7 and fc8 left out, as the importer allows: 0.25 GB instead of
-    0.3 GB) on a 32-frame clip: three windows, scored with their mirrors."""
+    0.3 GB) on a 32-frame clip with the release tutorial's candidates: one segment, frames 0 to
+    32, three windows from its first frame, scored with their mirrors."""
     from video2gif.cli import main
 
     noise = np.random.default_rng(9).standard_normal(1 << 20, dtype=np.float32)
@@ -426,12 +427,15 @@ def test_make_with_the_original_model(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["make", str(video), "-o", str(tmp_path / "out"), "-k", "1", "--model",
               "video2gif-original", "--weights-dir", str(weights), "--backbone", "none",
-              "--no-cache", "--min-len", "1", "-q"])
+              "--no-cache", "--candidates", "uniform5", "-q"])
     err = capsys.readouterr().err
     assert exit_info.value.code == 0, err
     doc = __import__("json").loads((tmp_path / "out" / "clip" / "segments.json").read_text())
     assert doc["model"]["name"] == "video2gif-original"
     assert doc["model"]["unscored_segments"] == 0
+    assert doc["model"]["windows"]["placement"] == "segment"
+    assert doc["model"]["windows"]["computed"] == 3
+    assert [(s["start_frame"], s["end_frame"]) for s in doc["segments"]] == [(0, 32)]
     assert all(isinstance(s["score"], float) for s in doc["segments"])
     assert (tmp_path / "out" / "clip" / "01.gif").is_file()
 
