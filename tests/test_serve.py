@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from video2gif.serve import ServeConfig, create_app, display_name  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+LOCAL = "http://127.0.0.1:8000"  # the server answers only its own (loopback) host names
 JOB_WAIT = 90.0  # seconds a tiny video's job may take on a busy machine
 
 
@@ -55,7 +56,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve-root")
     config = ServeConfig(settings=SETTINGS, workers=1, queue=1, keep_seconds=60,
                          max_upload_bytes=2_000_000, work_dir=str(root))
-    with TestClient(create_app(config)) as client:
+    with TestClient(create_app(config), base_url=LOCAL) as client:
         yield client, root
 
 
@@ -96,6 +97,25 @@ def test_an_upload_becomes_ranked_downloadable_gifs(server, video):
     picked = sorted((s["start"], s["end"]) for s in segments["segments"] if s["pick"])
     assert picked == sorted((g["start"], g["end"]) for g in job["gifs"])
     assert not list(root.rglob("upload*"))  # the video itself is gone once the GIFs exist
+
+
+def test_a_job_sets_its_own_options_by_their_flag_names(server, video):
+    """Per-job query parameters are make's flags without dashes; the output follows them, and
+    the job says how each file is shown (from the format registry)."""
+    client, _ = server
+    assert {"k", "width", "format", "max-bytes"} <= set(client.get("/api/config").json()[
+        "parameters"])
+    r = client.post("/api/jobs", params={"name": "a.mp4", "format": "mp4", "width": "48"},
+                    content=video.read_bytes())
+    assert r.status_code == 202, r.text
+    job = wait_for(client, r.json()["id"])
+    assert job["status"] == "done" and job["options"] == {"format": "mp4", "width": 48}
+    (gif,) = job["gifs"]
+    assert gif["file"].endswith(".mp4") and gif["width"] == 48
+    assert (gif["mime"], gif["element"]) == ("video/mp4", "video")
+    assert client.get(gif["url"]).headers["content-type"] == "video/mp4"
+    r = client.post("/api/jobs", params={"width": "1"}, content=b"x")
+    assert r.status_code == 422 and "width" in r.json()["message"]
 
 
 def test_a_multipart_upload_works_too(server, video):
@@ -168,7 +188,7 @@ def test_uploads_over_the_cap_are_refused(server):
 def test_a_full_queue_answers_busy_at_once(video, tmp_path):
     config = ServeConfig(settings=SETTINGS, workers=1, queue=0, work_dir=str(tmp_path))
     long = clip(tmp_path / "long.mp4", 42, frames=240)
-    with TestClient(create_app(config)) as client:
+    with TestClient(create_app(config), base_url=LOCAL) as client:
         first = client.post("/api/jobs?name=long.mp4", content=long.read_bytes())
         assert first.status_code == 202
         started = time.monotonic()
@@ -184,7 +204,7 @@ def test_a_full_queue_answers_busy_at_once(video, tmp_path):
 def test_results_expire_and_their_files_go(video, tmp_path):
     config = ServeConfig(settings=SETTINGS, workers=1, queue=2, keep_seconds=1.0,
                          work_dir=str(tmp_path / "root"))
-    with TestClient(create_app(config)) as client:
+    with TestClient(create_app(config), base_url=LOCAL) as client:
         kept = client.post("/api/jobs", content=video.read_bytes()).json()["id"]
         deleted = client.post("/api/jobs", content=video.read_bytes()).json()["id"]
         assert wait_for(client, kept)["expires_in"] <= 1.0
@@ -255,7 +275,7 @@ def test_serve_config_is_validated():
 def test_deleting_a_running_job_removes_its_files_once_the_worker_is_done(video, tmp_path):
     config = ServeConfig(settings=SETTINGS, workers=1, queue=1, work_dir=str(tmp_path / "root"))
     long = clip(tmp_path / "long.mp4", 43, frames=240)
-    with TestClient(create_app(config)) as client:
+    with TestClient(create_app(config), base_url=LOCAL) as client:
         job_id = client.post("/api/jobs", content=long.read_bytes()).json()["id"]
         deadline = time.monotonic() + JOB_WAIT
         while client.get(f"/api/jobs/{job_id}").json()["status"] != "running":
@@ -277,7 +297,8 @@ def test_workers_that_cannot_load_their_models_fail_jobs_with_the_reason(video, 
     weights = tmp_path / "weights"  # empty: the C3D files are missing
     weights.mkdir()
     settings = dataclasses.replace(SETTINGS, backbone="c3d", weights_dir=str(weights))
-    with TestClient(create_app(ServeConfig(settings=settings, work_dir=str(tmp_path / "r")))) as c:
+    config = ServeConfig(settings=settings, work_dir=str(tmp_path / "r"))
+    with TestClient(create_app(config), base_url=LOCAL) as c:
         job = wait_for(c, c.post("/api/jobs", content=video.read_bytes()).json()["id"])
         assert job["status"] == "failed"
         assert job["error"].startswith("the server cannot make GIFs: ")

@@ -102,7 +102,7 @@ def _raw_upload(server, headers: dict, body: bytes) -> socket.socket:
     sock.settimeout(10)
     sock.connect((server.host, server.port))
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    sock.sendall(f"POST /api/jobs?name=raw.mp4 HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
+    sock.sendall(f"POST /api/jobs?name=raw.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode())
     if body:
         sock.sendall(body)
     return sock

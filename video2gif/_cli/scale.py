@@ -11,6 +11,9 @@ from ..options import ByteSize, click_options, from_cli
 from ..serve import config as serve_config  # the web app's limits (no extra needed)
 from .common import progress_enabled
 
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # --host values that listen on every address
+ANY_HOST = "*"
+
 
 def _engines() -> tuple[str, ...]:
     from ..batch.run import ENGINES
@@ -105,8 +108,21 @@ def batch(source, outdir, workers, engine, address, manifest, quiet, **fields):
 @click.option("--upload-idle", type=click.FloatRange(min=0, min_open=True),
               default=serve_config.UPLOAD_IDLE_SECONDS, show_default=True,
               help="Seconds an upload may send nothing before it is dropped.")
+@click.option("--upload-min-rate", type=ByteSize(min=0), default=serve_config.UPLOAD_MIN_RATE,
+              show_default=True, help="Bytes per second an upload must average once it is "
+                                      "older than --upload-idle (0: no minimum).")
+@click.option("--upload-deadline", type=click.FloatRange(min=0, min_open=True),
+              default=serve_config.UPLOAD_DEADLINE_SECONDS, show_default=True,
+              help="Seconds any upload may take in all.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests naming this host (repeatable; '*': any) [default: "
+                   "the loopback names and --host; any host when --host is 0.0.0.0 or ::].")
+@click.option("--allow-origin", "allow_origins", multiple=True, metavar="ORIGIN",
+              help="Also take jobs from pages of this origin, e.g. https://app.example "
+                   "(repeatable; '*': any) [default: only the server's own page].")
 @click_options()
-def serve(host, port, workers, queue, max_upload, keep, upload_idle, **fields):
+def serve(host, port, workers, queue, max_upload, keep, upload_idle, upload_min_rate,
+          upload_deadline, allow_hosts, allow_origins, **fields):
     """Serve a web page on which to drop a video and get its best GIFs."""
     settings = from_cli(fields)
     try:
@@ -114,9 +130,17 @@ def serve(host, port, workers, queue, max_upload, keep, upload_idle, **fields):
     except ImportError as e:
         raise UsageError("serve", f"the web app needs its extra: pip install 'video2gif[serve]' "
                                   f"({e})") from None
+    # Clients name the address they reach; a wildcard one has many names.
+    if host not in WILDCARD_HOSTS:
+        allow_hosts = (*allow_hosts, host)
+    elif not allow_hosts:
+        allow_hosts = (ANY_HOST,)
     config = ServeConfig(settings=settings, workers=workers, queue=queue,
                          max_upload_bytes=max_upload, keep_seconds=keep,
-                         upload_idle_seconds=upload_idle).validate()
+                         upload_idle_seconds=upload_idle, upload_min_rate=upload_min_rate,
+                         upload_deadline_seconds=upload_deadline,
+                         allow_hosts=tuple(allow_hosts),
+                         allow_origins=tuple(allow_origins)).validate()
     if not is_loopback(host):
         click.echo(f"video2gif: warning: listening on {host}: anyone who can reach this machine "
                    "can upload videos", err=True)

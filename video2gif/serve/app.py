@@ -20,6 +20,13 @@ API (all JSON except the files):
 - ``GET /api/jobs/ID/files/NAME``: a GIF or segments.json (``?download=1`` as an attachment).
 - ``DELETE /api/jobs/ID``: forget a job now.
 
+Every request must name this machine's loopback address as its ``Host`` (or a name given with
+``--allow-host``), so a rebinding domain cannot reach the server through a browser; a POST or
+DELETE from a page of another origin (``--allow-origin`` opts one in) is refused, so a web page
+the user visits cannot submit jobs. Every answer says ``X-Content-Type-Options: nosniff`` and
+carries a Content-Security-Policy (the page's allows its own inline script; the rest allow
+nothing).
+
 Example:
     >>> from video2gif.serve import ServeConfig, create_app
     >>> app = create_app(ServeConfig(workers=2))  # doctest: +SKIP
@@ -31,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import re
 import shutil
 import socket
 import tempfile
@@ -38,9 +46,11 @@ import threading
 import time
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import ClientDisconnect
 
 from ..errors import UsageError
@@ -58,6 +68,7 @@ from .config import (
 )
 from .jobs import Job, _Board
 from .upload import (
+    Pace,
     _BadUpload,
     _receive_multipart,
     _receive_raw,
@@ -70,6 +81,103 @@ from .upload import (
 CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+# Everything else (JSON, GIFs, segments.json) runs nothing and embeds nowhere, even if a browser
+# were talked into rendering it as a document.
+DATA_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; " \
+           "sandbox"
+ANY = "*"  # --allow-host / --allow-origin value that allows everything
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # methods a foreign page may not send
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# What a download's plain file name may keep; anything else (quotes, semicolons, backslashes,
+# non-ASCII) could end the parameter or the header, and becomes "_". The exact name travels
+# percent-encoded in filename* (RFC 5987), which browsers prefer.
+_PLAIN_NAME = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """A Content-Disposition header for ``filename``, whatever its characters (RFC 6266).
+
+    Example:
+        >>> print(content_disposition("attachment", 'a"; b.json'))
+        attachment; filename="a__ b.json"; filename*=UTF-8''a%22%3B%20b.json
+    """
+    plain = _PLAIN_NAME.sub("_", filename)
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _split_host(host: str, scheme: str) -> tuple[str, int | None]:
+    """``host[:port]`` (IPv6 in brackets) as (lower-case name, port or the scheme's default)."""
+    try:
+        parts = urlsplit(f"//{host}")
+        return (parts.hostname or "").rstrip("."), parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a malformed port
+        return "", None
+
+
+class _Guard:
+    """ASGI middleware: refuses requests naming an unknown host (DNS rebinding, 400) and writes
+    from other origins (cross-site requests, 403) before the app sees them, and adds
+    ``nosniff`` and a Content-Security-Policy to every answer that has none."""
+
+    def __init__(self, app, hosts: tuple[str, ...], origins: tuple[str, ...]) -> None:
+        self.app = app
+        self.hosts = {h.lower().strip("[]").rstrip(".") for h in hosts}
+        self.origins = {o.lower().rstrip("/") for o in origins}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope, Headers(scope=scope))
+        if refusal is not None:
+            await refusal(scope, receive, _with_safety_headers(send))
+            return
+        await self.app(scope, receive, _with_safety_headers(send))
+
+    def _refusal(self, scope, headers: Headers) -> JSONResponse | None:
+        scheme = scope.get("scheme", "http")
+        host = headers.get("host")
+        if host is not None and ANY not in self.hosts:
+            name, _ = _split_host(host, scheme)
+            if not (is_loopback(name) or name in self.hosts):
+                return _json_error(400, "unknown host", f"Host {host!r} is not this server's "
+                                   f"(start it with --allow-host {name or host} to answer it)")
+        if scope["method"] not in WRITES or ANY in self.origins:
+            return None
+        origin = headers.get("origin")
+        if origin is None:  # not a browser's cross-site request, unless Fetch says it is
+            if headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none"):
+                return None
+            origin = f"a {headers['sec-fetch-site']} page"
+        elif origin.lower().rstrip("/") in self.origins or (
+                host is not None and _same_origin(origin, host, scheme)):
+            return None
+        return _json_error(403, "cross-origin", f"a request from {origin} is refused: only this "
+                           "server's own page may send jobs (start it with --allow-origin "
+                           "ORIGIN to allow another)")
+
+
+def _same_origin(origin: str, host: str, scheme: str) -> bool:
+    """Whether the Origin header names the server the request was sent to."""
+    try:
+        parts = urlsplit(origin)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:
+        return False
+    return (parts.scheme == scheme and parts.hostname is not None
+            and (parts.hostname, port) == _split_host(host, scheme))
+
+
+def _with_safety_headers(send):
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            headers.setdefault("X-Content-Type-Options", "nosniff")
+            headers.setdefault("Content-Security-Policy", DATA_CSP)
+            headers.setdefault("Referrer-Policy", "no-referrer")
+        await send(message)
+
+    return wrapped
 
 
 def _json_error(status: int, error: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -122,6 +230,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="video2gif", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
+    app.add_middleware(_Guard, hosts=config.allow_hosts, origins=config.allow_origins)
+    pace = Pace(idle=config.upload_idle_seconds, min_rate=config.upload_min_rate,
+                deadline=config.upload_deadline_seconds)
 
     def board() -> _Board:
         return holder["board"]
@@ -176,12 +287,11 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         video = job.dir / f"upload{_upload_suffix(job.name)}"
         try:
             if multipart:
-                size, filename = await _receive_multipart(request, video, cap,
-                                                          config.upload_idle_seconds)
+                size, filename = await _receive_multipart(request, video, cap, pace)
                 if not name and filename:
                     job.name = display_name(filename)
             else:
-                size = await _receive_raw(request, video, cap, config.upload_idle_seconds)
+                size = await _receive_raw(request, video, cap, pace)
         except _TooLarge:
             b.drop(job)
             return _json_error(413, "too large", f"the upload is over the limit of {_mib(cap)}")
@@ -236,12 +346,13 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                 return gone()
             if isinstance(doc.get("video"), dict):
                 doc["video"]["path"] = name  # not the server's temporary path
-            return JSONResponse(doc, headers={"Content-Disposition":
-                                              f'{disposition}; filename="{stem}-segments.json"'})
+            return JSONResponse(doc, headers={"Content-Disposition": content_disposition(
+                disposition, f"{stem}-segments.json")})
         path = folder / file
         if not path.is_file():
             return gone()
-        return FileResponse(path, filename=f"{stem}-{file}", content_disposition_type=disposition)
+        return FileResponse(path, headers={"Content-Disposition": content_disposition(
+            disposition, f"{stem}-{file}")})
 
     @app.delete("/api/jobs/{job_id}", status_code=204)
     def delete_job(job_id: str):

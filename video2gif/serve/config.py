@@ -5,6 +5,7 @@ This module needs no extra (no FastAPI), so the CLI can show these defaults with
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
@@ -19,6 +20,10 @@ KEEP_SECONDS = 3600.0  # default lifetime of a finished job's results, seconds
 MAX_K = 10  # most GIFs a page user may ask for
 MULTIPART_SLACK = 64 * 1024  # bytes of multipart framing allowed on top of the cap
 UPLOAD_IDLE_SECONDS = 60.0  # an upload that sends nothing for this long is dropped
+# Once older than UPLOAD_IDLE_SECONDS, an upload must average this many bytes per second, so
+# clients trickling a byte now and then cannot hold every slot (a 1 GB upload takes 28 h at it).
+UPLOAD_MIN_RATE = 10_000
+UPLOAD_DEADLINE_SECONDS = 3600.0  # no upload, however paced, holds a slot longer than this
 REAP_INTERVAL = 0.5  # seconds between checks for expired jobs
 RETRY_AFTER = 10  # seconds a busy answer suggests waiting
 ANALYSE_SHARE = 0.85  # share of the progress bar given to analysis; encoding gets the rest
@@ -38,6 +43,14 @@ class ServeConfig:
     keep_seconds: float = KEEP_SECONDS  # results (and their files) live this long after a job ends
     work_dir: str | None = None  # where uploads and results go (default: a new temporary folder)
     upload_idle_seconds: float = UPLOAD_IDLE_SECONDS  # a stalled upload is dropped after this
+    # bytes/s an upload must average once older than upload_idle_seconds (0: no minimum)
+    upload_min_rate: int = UPLOAD_MIN_RATE
+    upload_deadline_seconds: float | None = UPLOAD_DEADLINE_SECONDS  # whole upload (None: none)
+    # Host names answered besides the loopback ones ("*": any); others are refused, so a
+    # rebinding domain that resolves to this machine cannot read it through a browser.
+    allow_hosts: tuple[str, ...] = ()
+    # Origins whose pages may POST or DELETE ("*": any); the server's own always may.
+    allow_origins: tuple[str, ...] = ()
 
     def validate(self) -> ServeConfig:
         """Return self, or raise UsageError naming the flag at fault."""
@@ -51,5 +64,17 @@ class ServeConfig:
             raise UsageError("--keep", "must be positive")
         if self.upload_idle_seconds <= 0:
             raise UsageError("--upload-idle", "must be positive")
+        if self.upload_min_rate < 0:
+            raise UsageError("--upload-min-rate", "cannot be negative")
+        if self.upload_deadline_seconds is not None and self.upload_deadline_seconds <= 0:
+            raise UsageError("--upload-deadline", "must be positive")
         self.settings.validate()
         return self
+
+    def worker_settings(self) -> GifOptions:
+        """What the workers make each job with: the settings, but without the user's feature
+        cache unless a folder was given (``--cache DIR``), so the features of uploaded videos do
+        not outlive their jobs there."""
+        if self.settings.use_cache and self.settings.cache_dir is None:
+            return dataclasses.replace(self.settings, use_cache=False)
+        return self.settings

@@ -47,7 +47,7 @@ class _Board:
         self.root = root
         self.lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
-        self.pool = WorkerPool(config.settings, config.workers)
+        self.pool = WorkerPool(config.worker_settings(), config.workers)
         self.fatal: str | None = None
         self.orphans: dict[str, Path] = {}  # deleted while running: removed when the worker ends
         self._stop = threading.Event()

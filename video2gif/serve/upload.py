@@ -1,11 +1,14 @@
 """Receiving uploads: the raw or multipart request body streamed to a file under a size cap,
-given up when the client stalls; and the uploaded name, made fit for display."""
+given up when the client stalls, trickles or takes too long (:class:`Pace`); and the uploaded
+name, made fit for display."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import unicodedata
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
@@ -45,26 +48,62 @@ class _Stalled(_BadUpload):
     status = 408
 
 
-async def _chunks(request: Request, idle: float) -> AsyncIterator[bytes]:
-    """The request body, chunk by chunk; gives up when the client sends nothing for ``idle``
-    seconds (so a stalled upload cannot hold a queue slot forever)."""
+@dataclass(frozen=True)
+class Pace:
+    """How slowly an upload may arrive before it is dropped (408), so that neither a stalled
+    client nor one trickling a byte now and then can hold a queue slot for long."""
+
+    idle: float  # seconds the client may send nothing
+    min_rate: int = 0  # bytes/s it must average once the upload is older than ``idle`` (0: any)
+    deadline: float | None = None  # seconds for the whole upload (None: no limit)
+
+    def wait(self, elapsed: float, received: int) -> float:
+        """Seconds to wait for the next chunk, after ``received`` bytes in ``elapsed`` s."""
+        wait = self.idle
+        if self.deadline is not None:
+            wait = min(wait, self.deadline - elapsed)
+        if self.min_rate:  # the average falls below min_rate at max(idle, received / min_rate)
+            wait = min(wait, max(self.idle, received / self.min_rate) - elapsed)
+        return max(wait, 0.0)
+
+    def why(self, elapsed: float, received: int) -> str:
+        """Why an upload that waited :meth:`wait` in vain is dropped."""
+        if self.deadline is not None and elapsed >= self.deadline:
+            return f"the upload did not finish in {self.deadline:g} s"
+        if self.min_rate and elapsed >= self.idle and received < self.min_rate * elapsed:
+            return (f"{received} bytes in {elapsed:.0f} s is below the minimum rate of "
+                    f"{self.min_rate} bytes/s")
+        return f"nothing received for {self.idle:g} s"
+
+
+async def _chunks(request: Request, pace: Pace) -> AsyncIterator[bytes]:
+    """The request body, chunk by chunk; gives up (:class:`_Stalled`) when the client is slower
+    than ``pace`` allows."""
     stream = request.stream().__aiter__()
+    start = time.monotonic()
+    received = 0
+    declared = request.headers.get("content-length", "")
+    expected = int(declared) if declared.isdigit() else None
     while True:
         try:
-            chunk = await asyncio.wait_for(stream.__anext__(), idle)
+            # All announced bytes are in: only the end of the body is left to read.
+            done = expected is not None and received >= expected
+            wait = pace.idle if done else pace.wait(time.monotonic() - start, received)
+            chunk = await asyncio.wait_for(stream.__anext__(), wait)
         except StopAsyncIteration:
             return
         except asyncio.TimeoutError:
-            raise _Stalled(f"nothing received for {idle:g} s") from None
+            raise _Stalled(pace.why(time.monotonic() - start, received)) from None
         if chunk:
+            received += len(chunk)
             yield chunk
 
 
-async def _receive_raw(request: Request, path: Path, cap: int, idle: float) -> int:
+async def _receive_raw(request: Request, path: Path, cap: int, pace: Pace) -> int:
     size = 0
     # Plain blocking writes: each chunk is at most 64 KiB into the page cache.
     with open(path, "wb") as f:
-        async for chunk in _chunks(request, idle):
+        async for chunk in _chunks(request, pace):
             size += len(chunk)
             if size > cap:
                 raise _TooLarge
@@ -73,7 +112,7 @@ async def _receive_raw(request: Request, path: Path, cap: int, idle: float) -> i
 
 
 async def _receive_multipart(request: Request, path: Path, cap: int,
-                             idle: float) -> tuple[int, str | None]:
+                             pace: Pace) -> tuple[int, str | None]:
     """Stream the first file field of a multipart body into ``path``."""
     from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -123,7 +162,7 @@ async def _receive_multipart(request: Request, path: Path, cap: int,
         "on_part_end": on_part_end,
     })
     try:
-        async for chunk in _chunks(request, idle):
+        async for chunk in _chunks(request, pace):
             try:
                 parser.write(chunk)
             except _TooLarge:
