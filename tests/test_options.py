@@ -188,6 +188,16 @@ def test_digest_counts_what_changes_the_outputs():
         assert dataclasses.replace(base, **{field: value}).digest() != base.digest(), field
 
 
+def test_each_stage_gets_only_its_own_fields():
+    """The output frame rate is not the backbone's sampling rate, though both are called fps."""
+    from video2gif.features.extract import FeatureOptions
+
+    options = GifOptions(fps=25)
+    assert options.encode_options().fps == 25
+    assert options.feature_options() == FeatureOptions()
+    assert GifOptions.from_parts(features=FeatureOptions(fps=7)).fps == GifOptions().fps
+
+
 def test_from_parts_maps_the_stage_options():
     options = GifOptions.from_parts(
         k=2, encode=encode.EncodeOptions(width=64, format="webp"),

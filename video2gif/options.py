@@ -221,18 +221,18 @@ class GifOptions:
 
     def encode_options(self) -> EncodeOptions:
         """The encoder's options (format, width, fps, byte budget, palette)."""
-        return _part(EncodeOptions, self)
+        return _part(EncodeOptions, self, OUTPUT)
 
     def segment_options(self) -> SegmentOptions:
         """The candidate lengths; an unset ``length`` is the default kept within min and max."""
         length = self.length
         if length is None:
             length = min(max(segments.TARGET_SECONDS, self.min_length), self.max_length)
-        return dataclasses.replace(_part(SegmentOptions, self), length=length)
+        return dataclasses.replace(_part(SegmentOptions, self, SEGMENTS), length=length)
 
     def feature_options(self) -> FeatureOptions:
         """What the features stage measures (backbone, weights)."""
-        return _part(FeatureOptions, self)
+        return _part(FeatureOptions, self, FEATURES)
 
     def feature_extractor(self):
         """A :class:`~video2gif.features.extract.FeatureExtractor` with the feature cache these
@@ -248,8 +248,8 @@ class GifOptions:
         """Options with fields taken from the stages' option objects and plain values.
 
         ``parts`` may hold ``encode`` (EncodeOptions), ``segments`` (SegmentOptions) and
-        ``features`` (FeatureOptions), whose same-named fields are copied, and any field of
-        GifOptions; None values are ignored.
+        ``features`` (FeatureOptions), whose fields named like one of the matching group are
+        copied, and any field of GifOptions; None values are ignored.
 
         Example:
             >>> GifOptions.from_parts(k=2, encode=EncodeOptions(width=64)).width
@@ -257,11 +257,12 @@ class GifOptions:
         """
         names = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {}
-        for key in ("encode", "segments", "features"):
+        for key, group in (("encode", OUTPUT), ("segments", SEGMENTS), ("features", FEATURES)):
             part = parts.pop(key, None)
             if part is not None:
+                mine = {f.name for f, _ in option_fields(group)}
                 values.update({f.name: getattr(part, f.name) for f in dataclasses.fields(part)
-                               if f.name in names})
+                               if f.name in mine})
         unknown = set(parts) - names
         if unknown:
             raise TypeError(f"GifOptions has no field {', '.join(sorted(unknown))}")
@@ -306,9 +307,10 @@ def _kind(f: dataclasses.Field) -> type:
     return str
 
 
-def _part(cls, options: GifOptions):
-    """An instance of the stage options ``cls``, with the same-named fields of ``options``."""
-    names = {f.name for f in dataclasses.fields(GifOptions)}
+def _part(cls, options: GifOptions, group: str):
+    """An instance of the stage options ``cls``, with the same-named fields of ``options`` in
+    ``group`` (so the output ``fps`` never becomes the feature stage's sampling ``fps``)."""
+    names = {f.name for f, _ in option_fields(group)}
     return cls(**{f.name: getattr(options, f.name) for f in dataclasses.fields(cls)
                   if f.name in names})
 
