@@ -57,6 +57,10 @@ class EncodeError(Video2GifError, RuntimeError):
     """An output could not be written."""
 
 
+class OutputError(EncodeError):
+    """An output folder or file cannot be written: read-only, full, or below a file."""
+
+
 class Video2GifWarning(UserWarning):
     """Something degraded but the work went on."""
 

@@ -16,7 +16,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +25,12 @@ from .analysis import Analysis, analyse, feature_extractor
 from .boundaries import Cut, MotionTrack, Track
 from .decode import VideoInfo
 from .encode import EncodedOutput, EncodeOptions, encode_segment
+from .errors import OutputError
 from .features.extract import FeatureExtractor, FeatureOptions
 from .formats import output_format
 from .loop import DEFAULT_LOOP, LoopReport, LoopShaper
 from .options import GifOptions
-from .report import write_index_html, write_segments_json
+from .report import features_block, write_index_html, write_segments_json
 from .scorers import DEFAULT_MODEL, Scorer, load_model
 from .segments import SegmentOptions
 from .select import Suppressed, choose_picks
@@ -71,6 +72,7 @@ class Highlights:
     dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
     cuts: list[Cut] = field(default_factory=list)  # each pick's GIF-shaped boundaries, as picks
     suppressed: dict[int, Suppressed] = field(default_factory=dict)  # why better ones were left
+    features: dict = field(default_factory=dict)  # what measured them (report.features_block)
 
     @property
     def picks(self) -> list[ScoredSegment]:
@@ -125,7 +127,8 @@ def find_highlights(
     track = MotionTrack()  # motion and thumbnails for duplicates and boundaries
     analysis = analyse(path, segment_options, shot_options, extractor,
                        consumers=[*scorer.consumers(), track], on_progress=progress)
-    return score_analysis(analysis, scorer, k, track.result(), extractor.measurements())
+    found = score_analysis(analysis, scorer, k, track.result(), extractor.measurements())
+    return replace(found, features=features_block(extractor))
 
 
 def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5, track: Track | None = None,
@@ -227,26 +230,27 @@ def make_gifs(
     ).validate(check_model=False)
     if features is None:  # the API without options keeps its old default: no feature cache
         features = options.feature_extractor() if given else options.feature_options()
-    found = find_highlights(
-        path, k=options.k, model=model if isinstance(model, Scorer) else options.model,
-        segment_options=options.segment_options(), shot_options=shot_options,
-        on_progress=on_progress, features=features,
-    )
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     folder = outdir / (folder_name or Path(path).stem)
-    staging = outdir / f".{folder.name}.partial-{os.getpid()}-{secrets.token_hex(3)}"
-    staging.mkdir()
+    staging = _staging_folder(outdir, folder.name)  # an unwritable OUTDIR is said before decoding
     try:
+        found = find_highlights(
+            path, k=options.k, model=model if isinstance(model, Scorer) else options.model,
+            segment_options=options.segment_options(), shot_options=shot_options,
+            on_progress=on_progress, features=features,
+        )
         loops: dict[int, LoopReport] = {}
         outputs = _encode_picks(path, found.picks, staging, options.encode_options(),
                                 on_progress, found.cuts,
                                 getattr(options, "loop", DEFAULT_LOOP), loops)
         names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
         loops = {i: loops.get(n) for n, i in enumerate(found.pick_indices, start=1)}
-        write_segments_json(found, staging / "segments.json", names, loops)
-        write_index_html(found, staging / "index.html", names, loops)
-        _swap_into_place(staging, folder)
+        try:
+            write_segments_json(found, staging / "segments.json", names, loops)
+            write_index_html(found, staging / "index.html", names, loops)
+            _swap_into_place(staging, folder)
+        except OSError as e:
+            raise OutputError(folder, f"cannot write the results ({e.strerror or e})") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -282,13 +286,32 @@ def _encode_picks(path, picks, folder: Path, options: EncodeOptions,
         return list(pool.map(encode, enumerate(picks, start=1)))
 
 
+def _staging_folder(outdir: Path, name: str) -> Path:
+    """A new hidden folder in ``outdir`` (created if needed) to build the results in.
+
+    Raises:
+        OutputError: ``outdir`` cannot be created or written (read-only, below a file, full).
+    """
+    staging = outdir / f".{name}.partial-{os.getpid()}-{secrets.token_hex(3)}"
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as e:
+        raise OutputError(outdir, f"cannot write the results here ({e.strerror or e})") from None
+    return staging
+
+
 def _swap_into_place(staging: Path, folder: Path) -> None:
-    """Replace ``folder`` by ``staging`` so readers never see a half-written folder."""
-    if folder.exists():
+    """Replace ``folder`` by ``staging`` so readers never see a half-written folder. Whatever
+    held the name goes: an earlier result, a file, or a link (not the link's target)."""
+    if os.path.lexists(folder):  # a dangling link too, which rename() would not replace
         old = folder.with_name(f".{folder.name}.old-{secrets.token_hex(3)}")
         folder.rename(old)
         staging.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
     else:
         staging.rename(folder)
 

@@ -22,6 +22,7 @@ from ._version import __version__
 from .formats import format_of_file
 
 if TYPE_CHECKING:
+    from .features.extract import FeatureExtractor
     from .loop import LoopReport
     from .pipeline import Highlights
 
@@ -37,7 +38,8 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
     convention of highlight-detection tools (QVHighlights, Lighthouse). A pick also has ``cut``
     (its GIF's boundaries and why they moved) and, once encoded, ``loop`` (how it loops: the
     seam figure); a candidate left out although it scored above a pick has ``suppressed`` (the
-    pick it lost to, and why).
+    pick it lost to, and why). ``features`` says what measured the features behind the scores
+    (see :func:`features_block`).
     """
     outputs = outputs or {}
     picked = {i: n for n, i in enumerate(found.pick_indices, start=1)}
@@ -64,11 +66,32 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
     return {
         "video": found.info.to_dict(),
         "model": found.model,
+        "features": getattr(found, "features", None) or None,
         "generator": f"video2gif {__version__}",
         "shots": [s.to_dict() for s in found.shots],
         "dropped_shots": found.dropped_shots,
         "segments": segments,
         "pred_relevant_windows": windows,
+    }
+
+
+def features_block(extractor: FeatureExtractor) -> dict:
+    """segments.json's ``features``: what measured the features, so a result can be reproduced.
+
+    ``backbone`` is its name, version, weights hash (``weights``), output size, frame sampling
+    (``frames``: rate, size, clip length, stride, scaler) and pooling, or None without one;
+    ``faces`` and ``audio`` are those detectors' settings (None when off); ``version`` is the
+    features stage's own (:data:`~video2gif.features.extract.FEATURES_VERSION`).
+    """
+    params = extractor.cache_params()
+    backbone = extractor.backbone
+    return {
+        "version": params["features"],
+        "backbone": None if backbone is None else {
+            **backbone.describe(), "weights": backbone.weights_id or None,
+            "id": backbone.cache_id},
+        "faces": params["faces"],
+        "audio": params["audio"],
     }
 
 

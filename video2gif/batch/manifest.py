@@ -18,7 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import UsageError
+from .._io import atomic_path
+from ..errors import OutputError, UsageError
 
 MANIFEST_NAME = "manifest.jsonl"  # default manifest, inside OUTDIR
 LOCK_NAME = ".manifest.lock"  # held (flock) by the batch writing the manifest
@@ -59,22 +60,48 @@ class Manifest:
         self._lock_file: int | None = None
 
     def records(self) -> list[dict]:
-        """Every readable record, oldest first; a torn last line (a killed writer) is skipped."""
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return []
-        except OSError as e:
-            raise UsageError(self.path, f"cannot read the manifest ({e.strerror or e})") from None
+        """Every readable record, oldest first; a torn line (a killed writer) is skipped."""
         out = []
-        for line in data.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and isinstance(record.get("input"), str):
+        for line in self._read().splitlines():
+            record = _json_object(line)
+            if record is not None and isinstance(record.get("input"), str):
                 out.append(record)
         return out
+
+    def repair(self) -> int:
+        """Rewrite the file without the torn lines a killed writer left (the next record would
+        otherwise follow them and leave them mid-file, where strict JSON-lines readers fail);
+        atomically, so a crash now loses nothing. An intact file is left untouched. Call it with
+        the lock held. Returns how many lines were dropped.
+
+        Raises:
+            UsageError: the manifest cannot be read.
+            OutputError: it cannot be rewritten.
+        """
+        data = self._read()
+        lines = data.splitlines()
+        kept = [line for line in lines if _json_object(line) is not None]
+        if len(kept) == len(lines) and (not data or data.endswith(b"\n")):
+            return 0
+        try:
+            with atomic_path(self.path) as tmp:
+                with open(tmp, "wb") as f:
+                    f.write(b"".join(line + b"\n" for line in kept))
+                    f.flush()
+                    os.fsync(f.fileno())
+                mode = self.path.stat().st_mode & 0o777
+                os.chmod(tmp, mode)
+        except OSError as e:
+            raise OutputError(self.path, f"cannot repair the manifest ({e.strerror or e})") from None
+        return len(lines) - len(kept)
+
+    def _read(self) -> bytes:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        except OSError as e:
+            raise UsageError(self.path, f"cannot read the manifest ({e.strerror or e})") from None
 
     def latest(self) -> dict[str, dict]:
         """The last record of each input."""
@@ -100,13 +127,18 @@ class Manifest:
 
         Raises:
             UsageError: another batch holds the lock.
+            OutputError: the lock file cannot be created (a read-only folder, or below a file).
         """
         import fcntl
 
         lock = self.path.with_name(LOCK_NAME if self.path.name == MANIFEST_NAME
                                    else f".{self.path.name}.lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise OutputError(lock, f"cannot create the batch's lock file ({e.strerror or e})"
+                              ) from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -115,6 +147,15 @@ class Manifest:
             yield self
         finally:
             os.close(fd)  # closing releases the lock; kill -9 releases it too
+
+
+def _json_object(line: bytes) -> dict | None:
+    """The JSON object on a manifest line, or None (a torn or blank line)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _last_byte(path: Path) -> bytes:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError, Video2GifError
+from ..errors import OutputError, UsageError, Video2GifError
 from ..options import GifOptions
 from .inputs import BatchInput, find_inputs
 from .manifest import (
@@ -89,6 +89,7 @@ def run_batch(
 
     Raises:
         UsageError: bad inputs, options, or another batch is writing the same manifest.
+        OutputError: OUTDIR or the manifest's lock file cannot be created.
         ModelError: the model cannot be loaded. Nothing about a single video raises.
         KeyboardInterrupt: interrupted; everything finished so far is in the manifest.
     """
@@ -105,10 +106,12 @@ def run_batch(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise UsageError(outdir, f"cannot create the output folder ({e.strerror or e})") from None
+        raise OutputError(outdir, f"cannot create the output folder ({e.strerror or e})"
+                          ) from None
     book = Manifest(manifest if manifest is not None else out / MANIFEST_NAME)
     started = time.perf_counter()
     with book.locked(), _sigterm_as_interrupt():
+        book.repair()  # torn lines of a killed run go before this run's records follow them
         remove_leftovers({(out / i.name).parent for i in inputs})
         digest = settings.digest()
         latest = book.latest()
