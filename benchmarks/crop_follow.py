@@ -96,6 +96,21 @@ def fast_disc(path: Path, n: int = 48):
     return synthetic.write_video(path, frames, fps=FPS), truth
 
 
+def bystander(path: Path, n: int = 72):
+    """The subject walks slowly across the right half; for 0.4 s in the middle a bystander on
+    the left (a second disc) jumps about, moving more than the subject."""
+    background = texture(17, 256, 144)
+    frames, truth = [], []
+    for i in range(n):
+        image = background.copy()
+        if 30 <= i < 40:
+            draw_disc(image, 40 + 25 * (i % 2), 60 + 30 * (i % 3))
+        cx, cy = 150 + 1.0 * i, 80
+        frames.append(draw_disc(image, cx, cy))
+        truth.append((cx, cy))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
 def walking_face(path: Path, n: int = 60):
     """A drawn face 80 px high crossing a 320×180 frame."""
     background = texture(8, 320, 180)
@@ -116,6 +131,7 @@ def scenarios(folder: Path):
     yield "disc in sensor noise", *noisy_disc(folder / "noise.mp4"), RADIUS
     yield "disc beside a flickering patch", *disc_and_swaying_tree(folder / "tree.mp4"), RADIUS
     yield "fast disc, 14 px a frame, bouncing", *fast_disc(folder / "fast.mp4"), RADIUS
+    yield "disc, bystander jumping for 0.4 s", *bystander(folder / "bystander.mp4"), RADIUS
     if face_detection_unavailable() is None:
         yield "drawn face walking", *walking_face(folder / "face.mp4"), 30
 

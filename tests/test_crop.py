@@ -158,6 +158,24 @@ def test_a_portrait_source_follows_up_and_down(tmp_path):
     assert plan.box_at(0.0)[1] < plan.box_at(1.9)[1]
 
 
+@pytest.mark.parametrize("aspect", ["1:1", "9:16"])
+def test_a_bystander_moving_for_a_moment_does_not_pull_the_crop(tmp_path, aspect):
+    """The subject drifts right across the right half; for 0.4 s a second disc on the left
+    jumps about, with more motion than the subject has."""
+    background = texture(17, 256, 144)
+    frames, truth = [], []
+    for i in range(72):
+        image = background.copy()
+        if 30 <= i < 40:
+            draw_disc(image, 40 + 25 * (i % 2), 60 + 30 * (i % 3))
+        frames.append(draw_disc(image, 150 + i, 80))
+        truth.append((150 + i, 80))
+    path = synthetic.write_video(tmp_path / "bystander.mp4", frames, fps=FPS)
+    plan = plan_crop(path, 0.0, 3.0, aspect)
+    assert share_inside(plan, truth) == 1.0
+    assert min(x for x, _ in plan.boxes) > 65  # never reached over to the bystander
+
+
 def test_a_subject_that_barely_moves_gets_a_still_crop(tmp_path):
     path, truth = disc_video(tmp_path / "still.mp4", 256, 144, [
         (5, 36, lambda i: (200 + 4 * np.sin(i), 72 + 3 * np.cos(i / 2))),

@@ -54,6 +54,11 @@ MOTION_CELL = 4  # analysis pixels per side of a motion-energy cell (80×45 cell
 NOISE_LUMA = 6.0  # a cell's mean change (0-255) above the frame's median below which is noise
 MIN_MOTION_CELLS = 3  # fewer moving cells than this is no motion (a flicker, a compression blip)
 PERSISTENT_WEIGHT = 2.0  # times a cell's median energy over the piece taken away as flicker
+MOVE_SECONDS = 0.6  # moving the followed window across the frame costs this long with
+# nothing in the crop: a bystander moving for less does not pull the crop over (about 0.35 s
+# for one a quarter of the frame away, there and back)
+TRACK_SHARE = 0.5  # the tracked window is this share of the crop on each side: small enough
+# that a crop-sized window around it leaves out a bystander a crop width away
 CENTRE_SIGMA = 0.6  # centre preference: Gaussian width in frame sizes (0.7× weight at an edge)
 MEDIAN_SECONDS = 0.3  # running-median window on the target path
 SMOOTH_SECONDS = 0.25  # Gaussian sigma of the followed path
@@ -85,7 +90,8 @@ class CropPath:
         """``(x, y, width, height)`` of the box shown at ``time`` seconds.
 
         Example:
-            >>> p = CropPath("1:1", 160, 90, 90, 90, (0.0, 0.5), ((0, 0), (70, 0)), ((0.0, "motion"),))
+            >>> p = CropPath("1:1", 160, 90, 90, 90, (0.0, 0.5), ((0, 0), (70, 0)),
+            ...              ((0.0, "motion"),))
             >>> p.box_at(0.4), p.box_at(0.7)
             ((0, 0, 90, 90), (70, 0, 90, 90))
         """
@@ -132,6 +138,28 @@ class CropPath:
             "pieces": [{"start": round(t, 4), "follows": s} for t, s in self.pieces],
             "boxes": boxes,
         }
+
+
+class Cropper:
+    """Plans each pick's crop for :func:`~video2gif.pipeline.make_gifs` and keeps the plans for
+    the report (``plans``: pick number → CropPath). Safe to share between encoding threads.
+
+    Arguments:
+        aspect: as :func:`plan_crop`.
+        cuts: the video's shot starts (seconds); plans restart at those inside their range.
+    """
+
+    def __init__(self, aspect: str, cuts: Sequence[float] = ()) -> None:
+        self.aspect = parse_aspect(aspect)
+        self.cuts = tuple(cuts)
+        self.plans: dict[int, CropPath] = {}
+
+    def plan(self, pick: int, path: str | os.PathLike, start: float, end: float):
+        """The crop of pick number ``pick`` over ``[start, end)``; None for "source"."""
+        if self.aspect == SOURCE:
+            return None
+        self.plans[pick] = plan_crop(path, start, end, self.aspect, self.cuts)
+        return self.plans[pick]
 
 
 def parse_aspect(text: str, flag: str = "--aspect") -> str:
@@ -297,12 +325,23 @@ def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
     # Motion that never stops in one place (leaves, water, a screen) is not the subject: take
     # away each cell's usual energy, unless nothing would be left of the frame's motion.
     salient = np.maximum(energy - PERSISTENT_WEIGHT * np.median(energy, axis=0), 0.0)
-    prior = _centre_prior(energy.shape[1:])
-    motion = np.full((n, 2), np.nan)
-    for (i, _, _), raw, kept in zip(pairs, energy, salient):
+    maps = []
+    for raw, kept in zip(energy, salient):
         use = kept if np.count_nonzero(kept) >= MIN_MOTION_CELLS else raw
-        if np.count_nonzero(use) >= MIN_MOTION_CELLS:
-            motion[i] = _window_centre(use, prior, box)
+        maps.append(use if np.count_nonzero(use) >= MIN_MOTION_CELLS else None)
+    if all(m is None for m in maps):
+        return np.tile(centre, (n, 1)), "centre"
+    shape = energy.shape[1:]
+    track = _window_cells(shape, box * TRACK_SHARE)
+    windows = _follow_windows(maps, _centre_prior(shape), track, step)
+    # The subject's centre: the motion's centroid in a crop-sized window around the tracked one.
+    rows, cols = _window_cells(shape, box)
+    motion = np.full((n, 2), np.nan)
+    for (i, _, _), use, (r, c) in zip(pairs, maps, windows):
+        if use is not None:
+            r0 = min(max(0, r + (track[0] - rows) // 2), shape[0] - rows)
+            c0 = min(max(0, c + (track[1] - cols) // 2), shape[1] - cols)
+            motion[i] = _centroid(use[r0 : r0 + rows, c0 : c0 + cols], r0, c0)
     if np.isnan(motion[:, 0]).all():
         return np.tile(centre, (n, 1)), "centre"
     return _fill(motion, centre), "motion"
@@ -351,25 +390,70 @@ def _motion_energy(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(cells - np.median(cells) - NOISE_LUMA, 0.0)
 
 
-def _window_centre(energy: np.ndarray, prior: np.ndarray, box: np.ndarray):
-    """The crop-sized window holding the most energy, weighted by ``prior`` (found by a
-    summed-area table), and the unweighted energy's centroid inside it, in analysis pixels.
+def _window_cells(shape: tuple[int, int], box: np.ndarray) -> tuple[int, int]:
+    """The crop's size in motion cells (rows, columns), within the grid."""
+    return (min(shape[0], max(1, round(box[1] / MOTION_CELL))),
+            min(shape[1], max(1, round(box[0] / MOTION_CELL))))
 
-    The prior only chooses between windows: applied to the centroid it would pull every
-    subject toward the middle of the frame.
+
+def _follow_windows(maps, prior, size, step) -> list[tuple[int, int]]:
+    """One crop-sized window (top-left cell) per energy map: the sequence that holds the most
+    motion for the least travel.
+
+    Each frame scores each window by the share of its motion inside (weighted by ``prior``);
+    dynamic programming then maximises the total less the distance travelled, crossing the
+    whole frame costing MOVE_SECONDS' worth of frames with nothing in the crop. So a bystander
+    moving for a moment does not pull the crop off the subject, while a subject that keeps
+    moving is followed. A map of None scores nothing.
     """
-    rows, cols = energy.shape
-    size = MOTION_CELL
-    bw = min(cols, max(1, round(box[0] / size)))
-    bh = min(rows, max(1, round(box[1] / size)))
-    table = np.pad((energy * prior).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = table[bh:, bw:] - table[:-bh, bw:] - table[bh:, :-bw] + table[:-bh, :-bw]
-    r, c = np.unravel_index(np.argmax(sums), sums.shape)
-    inside = energy[r : r + bh, c : c + bw]
-    total = inside.sum()
-    cy = (inside.sum(axis=1) @ (np.arange(r, r + bh) + 0.5)) / total
-    cx = (inside.sum(axis=0) @ (np.arange(c, c + bw) + 0.5)) / total
-    return cx * size, cy * size
+    bh, bw = size
+    grid = (prior.shape[0] - bh + 1, prior.shape[1] - bw + 1)
+    scores = np.zeros((len(maps), *grid))
+    for t, energy in enumerate(maps):
+        if energy is not None:
+            weighted = energy**2 * prior  # squared: strong, compact motion stands out
+            table = np.pad(weighted.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+            sums = table[bh:, bw:] - table[:-bh, bw:] - table[bh:, :-bw] + table[:-bh, :-bw]
+            scores[t] = sums / max(weighted.sum(), 1e-9)
+    per_cell = MOVE_SECONDS / max(step, 1e-3) / prior.shape[1]  # cost of moving one cell
+    value = scores.copy()
+    for t in range(1, len(maps)):
+        value[t] += _travel_max(value[t - 1], per_cell)
+    # Walk back from the best end, each step to the predecessor that gave the maximum.
+    rows, cols = np.indices(grid)
+    r, c = np.unravel_index(np.argmax(value[-1]), grid)
+    out = [(int(r), int(c))]
+    for t in range(len(maps) - 2, -1, -1):
+        reached = value[t] - per_cell * (np.abs(rows - r) + np.abs(cols - c))
+        r, c = np.unravel_index(np.argmax(reached), grid)
+        out.append((int(r), int(c)))
+    return out[::-1]
+
+
+def _travel_max(values: np.ndarray, per_cell: float) -> np.ndarray:
+    """max over cells j of ``values[j] - per_cell * |i - j|`` (L1) for every cell i.
+
+    Separable: along each axis, max_{j<=i} (v[j] + k j) - k i is a running maximum, and the
+    same backwards.
+    """
+    for axis in (0, 1):
+        ramp = per_cell * np.arange(values.shape[axis], dtype=np.float64)
+        ramp = ramp[:, None] if axis == 0 else ramp[None, :]
+        forward = np.maximum.accumulate(values + ramp, axis=axis) - ramp
+        flipped = np.flip(values - ramp, axis=axis)
+        backward = np.flip(np.maximum.accumulate(flipped, axis=axis), axis=axis) + ramp
+        values = np.maximum(forward, backward)
+    return values
+
+
+def _centroid(energy: np.ndarray, r: int, c: int) -> tuple[float, float]:
+    """Centre of the energy in a window whose top-left cell is (r, c), in analysis pixels."""
+    total = energy.sum()
+    if total <= 0:
+        return np.nan, np.nan
+    cy = (energy.sum(axis=1) @ (np.arange(r, r + energy.shape[0]) + 0.5)) / total
+    cx = (energy.sum(axis=0) @ (np.arange(c, c + energy.shape[1]) + 0.5)) / total
+    return cx * MOTION_CELL, cy * MOTION_CELL
 
 
 def _fill(values: np.ndarray, default: np.ndarray) -> np.ndarray:
