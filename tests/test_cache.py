@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -239,3 +241,65 @@ def test_cli_no_cache_writes_nothing(tmp_path, three_shot_video, monkeypatch):
     result = CliRunner().invoke(cli, ["segments", str(three_shot_video), "--no-cache"],
                                 standalone_mode=False, catch_exceptions=False)
     assert result.exit_code == 0 and not (tmp_path / "xdg").exists()
+
+
+# -- the size cap (least recently used entries go first) ---------------------------------------
+
+BIG = {"vectors": np.random.default_rng(3).normal(size=(1000, 64)).astype(np.float32)}  # 256 kB
+
+
+def _keys(n: int) -> list[CacheKey]:
+    return [CacheKey.from_fingerprint(f"{i:02x}" * 32, backbone="b/1/x", fps=2.0)
+            for i in range(n)]
+
+
+def _entry_bytes(tmp_path) -> int:
+    return FeatureCache(tmp_path / "probe").save(_keys(1)[0], BIG).stat().st_size
+
+
+def _total(cache: FeatureCache) -> int:
+    return sum(p.stat().st_size for p in cache.root.rglob("*.npz"))
+
+
+def test_the_cache_stays_under_its_cap_dropping_the_least_recently_used(tmp_path):
+    """The user-level cache was unbounded: now it keeps under ``max_bytes``; reading an entry
+    counts as using it."""
+    size = _entry_bytes(tmp_path)
+    cache = FeatureCache(tmp_path / "c", max_bytes=int(3.5 * size))
+    keys = _keys(4)
+    for key in keys[:3]:
+        cache.save(key, BIG)
+        time.sleep(0.05)  # file times are only as fine as the kernel's clock tick
+    assert cache.load(keys[0]) is not None  # used: now the most recent but one
+    time.sleep(0.05)
+    cache.save(keys[3], BIG)
+    assert _total(cache) <= 3.5 * size
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an evicted entry is a plain miss, not a corrupt one
+        assert cache.load(keys[1]) is None
+    assert all(cache.load(k) is not None for k in (keys[0], keys[2], keys[3]))
+
+
+def test_the_entry_just_written_stays_even_over_the_cap(tmp_path):
+    cache = FeatureCache(tmp_path, max_bytes=1)
+    keys = _keys(2)
+    cache.save(keys[0], BIG)
+    cache.save(keys[1], BIG)
+    assert cache.load(keys[0]) is None and cache.load(keys[1]) is not None
+
+
+def test_the_cap_has_a_default_and_a_flag(tmp_path):
+    from video2gif.features.cache import MAX_BYTES
+    from video2gif.options import GifOptions
+
+    assert 10**9 <= MAX_BYTES <= 20 * 10**9  # a few GB
+    assert FeatureCache(tmp_path).max_bytes == MAX_BYTES
+    unbounded = FeatureCache(tmp_path, max_bytes=0)
+    for key in _keys(3):
+        unbounded.save(key, BIG)
+    assert len(list(tmp_path.rglob("*.npz"))) == 3  # 0: no cap
+    options = GifOptions(cache_dir=str(tmp_path), cache_max=5_000_000)
+    assert options.validate(check_model=False).feature_extractor().cache.max_bytes == 5_000_000
+    assert options.digest() == GifOptions(cache_dir=str(tmp_path)).digest()
+    help_text = CliRunner().invoke(cli, ["make", "--help"]).output
+    assert "--cache-max" in help_text

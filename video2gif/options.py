@@ -40,6 +40,7 @@ from . import crop, encode, segments
 from .encode import DITHER_ALIASES, DITHERS, EncodeOptions
 from .errors import ModelError, UsageError
 from .features.backbones import DEFAULT_BACKBONE, backbone_choices
+from .features.cache import MAX_BYTES as CACHE_MAX_BYTES
 from .features.extract import FeatureOptions
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
 from .loop import DEFAULT_LOOP, LOOP_MODES
@@ -193,6 +194,9 @@ class GifOptions:
                                     default_text="$XDG_CACHE_HOME/video2gif/features")
     use_cache: bool = _option(True, "--no-cache", "Neither read nor write the feature cache.",
                               FEATURES, negate=True, in_digest=False)
+    cache_max: int = _option(CACHE_MAX_BYTES, "--cache-max", "Size cap of the feature cache "
+                             "(bytes, or 500M, 5G; 0: none); least recently used entries go "
+                             "first.", FEATURES, low=0, size=True, in_digest=False)
 
     # -- checks ---------------------------------------------------------------------------------
 
@@ -240,7 +244,7 @@ class GifOptions:
         from .features.cache import FeatureCache
         from .features.extract import FeatureExtractor
 
-        cache = FeatureCache(self.cache_dir) if self.use_cache else None
+        cache = FeatureCache(self.cache_dir, self.cache_max) if self.use_cache else None
         return FeatureExtractor(self.feature_options(), cache=cache)
 
     @classmethod

@@ -16,10 +16,11 @@ from .common import progress_enabled
 from .train_options import train_options
 
 
-def _features(backbone: str, weights_dir: str | None, cache_dir: str | None, no_cache: bool):
+def _features(backbone: str, weights_dir: str | None, cache_dir: str | None, no_cache: bool,
+              cache_max: int):
     """One extractor for all inputs: it holds the loaded backbone and the cache."""
     return GifOptions(backbone=backbone, weights_dir=weights_dir, cache_dir=cache_dir,
-                      use_cache=not no_cache).feature_extractor()
+                      use_cache=not no_cache, cache_max=cache_max).feature_extractor()
 
 
 def _context_blocks(text: str) -> tuple[str, ...]:
@@ -49,7 +50,7 @@ def _context_blocks(text: str) -> tuple[str, ...]:
 @click_options(FEATURES)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(annotations, videos, output, context, validation_share, backbone, weights_dir,
-                  cache_dir, use_cache, quiet, **train_fields):
+                  cache_dir, use_cache, cache_max, quiet, **train_fields):
     """Train a RankNet on annotated videos and write the model file; use it with
     `video2gif make --model MODEL`."""
     import warnings
@@ -58,7 +59,7 @@ def train_command(annotations, videos, output, context, validation_share, backbo
 
     options = TrainOptions(**train_fields).validate()
     blocks = _context_blocks(context)
-    extractor = _features(backbone, weights_dir, cache_dir, not use_cache)
+    extractor = _features(backbone, weights_dir, cache_dir, not use_cache, cache_max)
 
     def progress(vid, error):
         if not quiet:

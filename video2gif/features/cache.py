@@ -11,7 +11,10 @@ version or key, or whose arrays do not match their checksums is deleted with a
 :class:`~video2gif.errors.CacheWarning` and treated as a miss: it is rebuilt, never trusted.
 
 The folder is ``--cache DIR``, else ``$XDG_CACHE_HOME/video2gif/features`` (``~/.cache/…``;
-``%LOCALAPPDATA%`` on Windows). Delete it at any time to reclaim the space.
+``%LOCALAPPDATA%`` on Windows). It is kept under a size cap (``--cache-max``, default
+:data:`MAX_BYTES`): after each write, the least recently used entries (by file time; reading an
+entry counts as a use) are deleted until the folder fits. Delete it at any time to reclaim the
+space.
 
 Example:
     >>> cache = FeatureCache(tmp_path)  # doctest: +SKIP
@@ -41,6 +44,8 @@ CACHE_FORMAT = 1  # bump when the file layout changes; older entries are then re
 FINGERPRINT_BLOCK = 1 << 20  # bytes hashed at the start, the middle and the end of a video
 FINGERPRINT_SCHEME = "size+sha256(first,middle,last MiB)/1"
 HEADER = "__header__"  # array holding the entry's JSON header as UTF-8 bytes
+MAX_BYTES = 5 * 10**9  # default size cap of a cache folder, bytes (5 GB); 0: no cap
+ENTRY_GLOB = "??/*.npz"  # the entries inside a cache folder
 
 
 def fingerprint(path: str | os.PathLike) -> str:
@@ -137,10 +142,15 @@ class FeatureCache:
 
     Arguments:
         root: the folder (default: :func:`default_cache_dir`).
+        max_bytes: size cap of the folder's entries; least recently used ones go first (0: no
+            cap).
     """
 
-    def __init__(self, root: str | os.PathLike | None = None) -> None:
+    def __init__(self, root: str | os.PathLike | None = None, max_bytes: int = MAX_BYTES) -> None:
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
+        if max_bytes < 0:
+            raise ValueError("max_bytes cannot be negative")
+        self.max_bytes = max_bytes
 
     def path(self, key: CacheKey) -> Path:
         digest = key.digest
@@ -165,6 +175,7 @@ class FeatureCache:
         if problem is not None:
             self._discard(path, problem)
             return None
+        _touch(path)
         return CacheEntry(arrays=arrays, meta=header.get("meta", {}))
 
     def save(self, key: CacheKey, arrays: Mapping[str, np.ndarray], meta: Mapping | None = None
@@ -200,7 +211,41 @@ class FeatureCache:
             warnings.warn(CacheWarning(f"{path}: could not write the feature cache "
                                        f"({e.strerror or e})"), stacklevel=2)
             return None
+        self.trim(keep=path)
         return path
+
+    def trim(self, keep: Path | None = None) -> list[Path]:
+        """Delete the least recently used entries until the folder is within ``max_bytes``
+        (never ``keep``, the entry just written). Returns the deleted paths.
+
+        Other processes may write or trim the same folder at once: an entry that vanished
+        meanwhile is simply skipped.
+        """
+        if not self.max_bytes:
+            return []
+        entries = []
+        for path in self.root.glob(ENTRY_GLOB):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            entries.append((st.st_mtime_ns, st.st_size, path))
+        total = sum(size for _, size, _ in entries)
+        removed = []
+        for _, size, path in sorted(entries, key=lambda e: e[0]):
+            if total <= self.max_bytes:
+                break
+            if path == keep:
+                continue
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            total -= size
+            removed.append(path)
+        return removed
 
     def _discard(self, path: Path, problem: str) -> None:
         warnings.warn(CacheWarning(f"{path}: cache entry {problem}; rebuilding it"), stacklevel=3)
@@ -231,6 +276,14 @@ def _check_arrays(listed: dict, arrays: dict[str, np.ndarray]) -> str | None:
         if _sha(a) != spec.get("sha256"):
             return f"array {name} fails its checksum (corrupt)"
     return None
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry as just used (its file time orders the size cap's evictions)."""
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache still serves its entries
+        pass
 
 
 def _sha(a: np.ndarray) -> str:
