@@ -185,6 +185,15 @@ def test_hosts_and_origins_can_be_allowed(tmp_path, video):
         wait_for(c, r.json()["id"])
 
 
+def test_a_server_answers_the_address_it_listens_on():
+    from video2gif.serve.app import answering
+
+    config = ServeConfig(allow_hosts=("gifs.lan",))
+    assert answering(config, "192.168.1.5").allow_hosts == ("gifs.lan", "192.168.1.5")
+    assert answering(config, "0.0.0.0").allow_hosts == ("gifs.lan",)
+    assert answering(ServeConfig(), "::").allow_hosts == ("*",)  # every address: any name
+
+
 def test_serve_has_the_opt_in_flags(capsys):
     from video2gif.cli import main
 

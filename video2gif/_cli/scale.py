@@ -11,9 +11,6 @@ from ..options import ByteSize, click_options, from_cli
 from ..serve import config as serve_config  # the web app's limits (no extra needed)
 from .common import progress_enabled
 
-WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # --host values that listen on every address
-ANY_HOST = "*"
-
 
 def _engines() -> tuple[str, ...]:
     from ..batch.run import ENGINES
@@ -130,11 +127,6 @@ def serve(host, port, workers, queue, max_upload, keep, upload_idle, upload_min_
     except ImportError as e:
         raise UsageError("serve", f"the web app needs its extra: pip install 'video2gif[serve]' "
                                   f"({e})") from None
-    # Clients name the address they reach; a wildcard one has many names.
-    if host not in WILDCARD_HOSTS:
-        allow_hosts = (*allow_hosts, host)
-    elif not allow_hosts:
-        allow_hosts = (ANY_HOST,)
     config = ServeConfig(settings=settings, workers=workers, queue=queue,
                          max_upload_bytes=max_upload, keep_seconds=keep,
                          upload_idle_seconds=upload_idle, upload_min_rate=upload_min_rate,

@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import json
 import re
@@ -86,6 +87,7 @@ CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 
 DATA_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; " \
            "sandbox"
 ANY = "*"  # --allow-host / --allow-origin value that allows everything
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # listening addresses that mean every address
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # methods a foreign page may not send
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # What a download's plain file name may keep; anything else (quotes, semicolons, backslashes,
@@ -365,6 +367,15 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     return app
 
 
+def answering(config: ServeConfig, host: str) -> ServeConfig:
+    """``config`` for a server listening on ``host``: clients name the address they reach, so a
+    specific one is answered too; one listening on every address (0.0.0.0, ::) has many names,
+    so it answers any unless ``allow_hosts`` lists them."""
+    if host not in WILDCARD_HOSTS:
+        return dataclasses.replace(config, allow_hosts=(*config.allow_hosts, host))
+    return config if config.allow_hosts else dataclasses.replace(config, allow_hosts=(ANY,))
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` only listens on this machine."""
     if host == "localhost":
@@ -393,7 +404,7 @@ class BackgroundServer:
                  port: int = 0) -> None:
         import uvicorn
 
-        self.app = create_app(config)
+        self.app = create_app(answering(config or ServeConfig(), host))
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -438,4 +449,4 @@ def run_server(config: ServeConfig, host: str = HOST, port: int = PORT) -> None:
     """Serve until interrupted (the ``video2gif serve`` command)."""
     import uvicorn
 
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(answering(config, host)), host=host, port=port, log_level="warning")
