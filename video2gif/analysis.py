@@ -22,14 +22,15 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .context import VideoContext
+from .datasets import VideoAnnotation, locate_video
 from .decode import FrameConsumer, VideoInfo, decode_pass
-from .errors import ModelError
+from .errors import ModelError, Video2GifError
 from .features import FeatureNeeds, SegmentFeatures
 from .features.backbones import NO_BACKBONE
 from .features.extract import FeatureExtractor, FeatureOptions
@@ -178,6 +179,47 @@ def analyse(
         duplicate_similarity=similarity,
         dropped_shots=segmentation.dropped_shots,
     )
+
+
+def analyse_annotated(
+    videos: Iterable[VideoAnnotation],
+    folder: str | os.PathLike | None,
+    base: str | os.PathLike | None = None,
+    features: FeatureExtractor | FeatureOptions | None = None,
+    segment_options: SegmentOptions | None = None,
+    consumers: Callable[[], Sequence[FrameConsumer]] | None = None,
+) -> Iterator[tuple[VideoAnnotation, Analysis | None, str | None]]:
+    """Analyse annotated videos found on disk, one at a time (``video2gif train`` and
+    ``video2gif eval --model``): each video's category and tags become its context.
+
+    Arguments:
+        videos: the annotated videos, in order.
+        folder: where the videos are (``<id>.<ext>``; see
+            :func:`~video2gif.datasets.locate_video`).
+        base: the annotation file's folder, for relative ``path`` fields.
+        features: one extractor for every video (its backbone loads once; its cache is used).
+        segment_options: candidate lengths (default: the pipeline's).
+        consumers: called before each video's pass for more frame consumers (a scorer's own).
+
+    Yields:
+        ``(video, analysis, None)``, or ``(video, None, reason)`` when its file is missing or
+        cannot be analysed. Each analysis is yielded before the next video is decoded, so a
+        scorer with consumers of its own can score it in between.
+    """
+    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
+    for video in videos:
+        path = locate_video(video, folder, base)
+        if path is None:
+            yield video, None, f"no video file for it in {folder or 'the annotation folder'}"
+            continue
+        try:
+            analysis = analyse(path, segment_options, features=extractor,
+                               consumers=consumers() if consumers else (),
+                               category=video.category, tags=video.tags)
+        except Video2GifError as e:
+            yield video, None, str(e)
+        else:
+            yield video, analysis, None
 
 
 def _backbone_ids(backbone) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import VideoAnnotation, locate_video
+from ..datasets import VideoAnnotation
 from ..errors import DatasetError, InputError, UsageError
 from .evaluation import Prediction
 
@@ -147,7 +147,7 @@ def model_predictions(
         on_video: called as ``on_video(id, error_or_None)`` after each video.
         features: a :class:`~video2gif.features.extract.FeatureExtractor` or its options, as
             :func:`~video2gif.pipeline.find_highlights` takes; one extractor (and its loaded
-            backbone) serves every video. Default: the pipeline's default features.
+            backbone) serves every video. Default: the features the model reads.
 
     Returns:
         ``(predictions, failures)``: ``id -> Prediction`` for every video scored, and
@@ -159,30 +159,29 @@ def model_predictions(
     Example:
         >>> preds, failed = model_predictions(videos, "prior", "videos/")  # doctest: +SKIP
     """
-    from ..analysis import analyse, feature_extractor  # decoding is only needed here
+    from ..analysis import analyse_annotated, feature_extractor  # decoding only needed here
     from ..errors import Video2GifError
     from ..scorers import Scorer, load_model
 
     scorer = model if isinstance(model, Scorer) else load_model(model)
     features = feature_extractor(features, scorer.needs())  # the backbone loads once, not per video
+    unique: dict[str, VideoAnnotation] = {}
+    for video in annotations:
+        unique.setdefault(video.id, video)  # an id annotated several times is scored once
     predictions: dict[str, Prediction] = {}
     failures: dict[str, str] = {}
-    for video in annotations:
-        if video.id in predictions or video.id in failures:
-            continue
-        path = locate_video(video, folder, base)
-        if path is None:
-            failures[video.id] = f"no video file for it in {folder}"
-        else:
+    # The same analysis as training's, the video's category and tags included.
+    for video, analysis, error in analyse_annotated(unique.values(), folder, base, features,
+                                                    consumers=scorer.consumers):
+        if analysis is not None:
             try:
-                # The same analysis as training's, the video's category and tags included.
-                analysis = analyse(path, features=features, consumers=scorer.consumers(),
-                                   category=video.category, tags=video.tags)
                 scores = np.asarray(scorer.score(analysis.features), dtype=np.float64)
             except Video2GifError as e:
-                failures[video.id] = str(e)
+                error = str(e)
             else:
                 predictions[video.id] = Prediction(analysis.bounds, scores)
+        if error is not None:
+            failures[video.id] = error
         if on_video is not None:
-            on_video(video.id, failures.get(video.id))
+            on_video(video.id, error)
     return predictions, failures

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..context import DEFAULT_BLOCKS, check_blocks
 from ..datasets import VideoAnnotation
-from ..errors import UsageError, Video2GifError, Video2GifWarning
+from ..errors import UsageError, Video2GifWarning
 from ..features import SegmentFeatures
 from ..ranknet import (
     FeatureLayout,
@@ -67,8 +67,7 @@ def collect_features(
         ``(materials, failures)``: one :class:`VideoMaterial` per video read, and
         ``id -> reason`` for the videos missing or failing.
     """
-    from ..analysis import analyse
-    from ..datasets import locate_video
+    from ..analysis import analyse_annotated
 
     merged: dict[str, VideoAnnotation] = {}
     for a in annotations:
@@ -79,20 +78,14 @@ def collect_features(
             merged[a.id] = a
     materials: list[VideoMaterial] = []
     failures: dict[str, str] = {}
-    for video in merged.values():
-        path = locate_video(video, folder, base)
-        if path is None:
-            failures[video.id] = f"no video file for it in {folder or 'the annotation folder'}"
+    for video, analysis, error in analyse_annotated(merged.values(), folder, base, extractor,
+                                                    segment_options):
+        if analysis is not None:
+            materials.append(VideoMaterial(video, analysis.features))
         else:
-            try:
-                analysis = analyse(path, segment_options, features=extractor,
-                                   category=video.category, tags=video.tags)
-            except Video2GifError as e:
-                failures[video.id] = str(e)
-            else:
-                materials.append(VideoMaterial(video, analysis.features))
+            failures[video.id] = error
         if on_video is not None:
-            on_video(video.id, failures.get(video.id))
+            on_video(video.id, error)
     return materials, failures
 
 
