@@ -30,6 +30,7 @@ def test_an_analysis_holds_the_candidates_and_their_typed_features(three_shot_vi
 
 def test_a_model_reading_the_category_sees_the_one_given(three_shot_video):
     """Training and evaluation pass the annotation's category the same way: as context."""
+    # Random weights; seed 2's hidden units pass the category through (seed 0's are all off).
     scorer = RankNetScorer(tiny_model(FeatureLayout(context=("category",)), seed=2), "m")
     music = analyse(three_shot_video, features=CHEAP, category="Music").features
     sports = analyse(three_shot_video, features=CHEAP, category="Sports").features
