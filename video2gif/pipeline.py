@@ -23,6 +23,7 @@ import numpy as np
 
 from .analysis import Analysis, analyse, feature_extractor
 from .boundaries import Cut, MotionTrack, Track
+from .crop import Cropper
 from .decode import VideoInfo
 from .encode import EncodedOutput, EncodeOptions, encode_segment
 from .errors import OutputError
@@ -240,14 +241,16 @@ def make_gifs(
             on_progress=on_progress, features=features,
         )
         loops: dict[int, LoopReport] = {}
+        cropper = Cropper(options.aspect, [shot.start for shot in found.shots])
         outputs = _encode_picks(path, found.picks, staging, options.encode_options(),
                                 on_progress, found.cuts,
-                                getattr(options, "loop", DEFAULT_LOOP), loops)
+                                getattr(options, "loop", DEFAULT_LOOP), loops, cropper)
         names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
         loops = {i: loops.get(n) for n, i in enumerate(found.pick_indices, start=1)}
+        crops = {i: cropper.plans.get(n) for n, i in enumerate(found.pick_indices, start=1)}
         try:
-            write_segments_json(found, staging / "segments.json", names, loops)
-            write_index_html(found, staging / "index.html", names, loops)
+            write_segments_json(found, staging / "segments.json", names, loops, crops)
+            write_index_html(found, staging / "index.html", names, loops, crops)
             _swap_into_place(staging, folder)
         except OSError as e:
             raise OutputError(folder, f"cannot write the results ({e.strerror or e})") from None
@@ -260,10 +263,11 @@ def make_gifs(
 
 def _encode_picks(path, picks, folder: Path, options: EncodeOptions,
                   on_progress: Progress | None, cuts: list[Cut] = (), loop: str = DEFAULT_LOOP,
-                  loops: dict[int, LoopReport] | None = None) -> list[EncodedOutput]:
+                  loops: dict[int, LoopReport] | None = None,
+                  cropper: Cropper | None = None) -> list[EncodedOutput]:
     """Encode the picks as 01.gif, 02.gif, … two at a time: FFmpeg releases the GIL, so both
-    cores work. Each GIF spans its cut (when there is one) and loops as ``loop`` says; its
-    LoopReport goes into ``loops`` under its pick number."""
+    cores work. Each GIF spans its cut (when there is one), is cropped as ``cropper`` plans and
+    loops as ``loop`` says; its LoopReport goes into ``loops`` under its pick number."""
     done = 0
 
     def encode(n_seg):
@@ -273,8 +277,9 @@ def _encode_picks(path, picks, folder: Path, options: EncodeOptions,
         cut = cuts[n - 1] if len(cuts) >= n else None
         start, end = (cut.start, cut.end) if cut else (seg.start, seg.end)
         shaper = LoopShaper(loop, start, end, cut.end_min if cut else None)
-        out = encode_segment(path, start, cut.end_max if cut else end, folder / name, options,
-                             shape=shaper)  # read to end_max: the loop search may end there
+        stop = cut.end_max if cut else end  # read to end_max: the loop search may end there
+        crop = cropper.plan(n, path, start, stop) if cropper else None
+        out = encode_segment(path, start, stop, folder / name, options, crop=crop, shape=shaper)
         if loops is not None:
             loops[n] = shaper.report
         done += 1

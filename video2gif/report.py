@@ -22,6 +22,7 @@ from ._version import __version__
 from .formats import format_of_file
 
 if TYPE_CHECKING:
+    from .crop import CropPath
     from .features.extract import FeatureExtractor
     from .loop import LoopReport
     from .pipeline import Highlights
@@ -31,13 +32,16 @@ _PAD = 28
 
 
 def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
-                      loops: dict[int, LoopReport] | None = None) -> dict:
+                      loops: dict[int, LoopReport] | None = None,
+                      crops: dict[int, CropPath | None] | None = None) -> dict:
     """The segments.json document (schema in DESIGN.md).
 
     ``pred_relevant_windows`` lists every scored candidate as [start, end, score], best first, the
     convention of highlight-detection tools (QVHighlights, Lighthouse). A pick also has ``cut``
     (its GIF's boundaries and why they moved) and, once encoded, ``loop`` (how it loops: the
-    seam figure); a candidate left out although it scored above a pick has ``suppressed`` (the
+    seam figure) and ``crop`` when cropped (its aspect, box size, and box per frame: see
+    :meth:`~video2gif.crop.CropPath.to_dict`); a candidate left out
+    although it scored above a pick has ``suppressed`` (the
     pick it lost to, and why). ``features`` says what measured the features behind the scores
     (see :func:`features_block`).
     """
@@ -57,6 +61,7 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
             "signals": s.signals,
             "output": outputs.get(i),
             **_selection_fields(found, i, picked, loops or {}),
+            **({"crop": crops[i].to_dict()} if crops and crops.get(i) else {}),
         })
     windows = sorted(
         ([round(s.start, 4), round(s.end, 4), round(s.score, 6)]
@@ -113,18 +118,22 @@ def _selection_fields(found: Highlights, i: int, picked: dict[int, int],
 def write_segments_json(
     found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None,
     loops: dict[int, LoopReport] | None = None,
+    crops: dict[int, CropPath | None] | None = None,
 ) -> None:
-    """Write segments.json atomically (``loops``: each encoded pick's LoopReport)."""
-    text = json.dumps(segments_document(found, outputs, loops), indent=2, ensure_ascii=False)
+    """Write segments.json atomically (``loops``: each encoded pick's LoopReport; ``crops``:
+    each cropped pick's CropPath)."""
+    text = json.dumps(segments_document(found, outputs, loops, crops), indent=2,
+                      ensure_ascii=False)
     write_text_atomic(path, text + "\n")
 
 
 def write_index_html(
     found: Highlights, path: str | os.PathLike, outputs: dict[int, str] | None = None,
     loops: dict[int, LoopReport] | None = None,
+    crops: dict[int, CropPath | None] | None = None,
 ) -> None:
     """Write index.html atomically: the outputs in rank order, then the score timeline."""
-    write_text_atomic(path, index_html(found, outputs or {}, loops))
+    write_text_atomic(path, index_html(found, outputs or {}, loops, crops))
 
 
 def _clock(seconds: float) -> str:
@@ -166,10 +175,21 @@ def _left_out(found: Highlights) -> str:
             f"<ul>{''.join(rows)}</ul></details>")
 
 
+def _crop_caption(crop: CropPath | None) -> str:
+    """The crop's aspect and what it followed, as HTML ("" without a crop)."""
+    if crop is None:
+        return ""
+    follows = " then ".join(dict.fromkeys(subject for _, subject in crop.pieces))
+    return (f"<div class=loop>crop {crop.aspect} ({crop.width}×{crop.height}) · follows "
+            f"{follows}</div>")
+
+
 def index_html(found: Highlights, outputs: dict[int, str],
-               loops: dict[int, LoopReport] | None = None) -> str:
+               loops: dict[int, LoopReport] | None = None,
+               crops: dict[int, CropPath | None] | None = None) -> str:
     """The contact sheet as a string."""
     loops = loops or {}
+    crops = crops or {}
     name = html.escape(os.path.basename(found.info.path))
     cards = []
     for n, i in enumerate(found.pick_indices, start=1):
@@ -182,7 +202,7 @@ def index_html(found: Highlights, outputs: dict[int, str],
         score = "–" if seg.score is None else f"{seg.score:.3f}"
         cards.append(
             f"<figure>{media}<figcaption><b>#{n}</b> {_clock(seg.start)}–{_clock(seg.end)}"
-            f" · score {score}{_loop_caption(found, n, i, loops)}"
+            f" · score {score}{_loop_caption(found, n, i, loops)}{_crop_caption(crops.get(i))}"
             f"<details><summary>why</summary><table>{signals}</table></details>"
             f"</figcaption></figure>"
         )
@@ -194,6 +214,9 @@ def index_html(found: Highlights, outputs: dict[int, str],
     )
     if found.dropped_shots:
         summary += f" · {len(found.dropped_shots)} shots too short for a GIF"
+    aspects = sorted({c.aspect for c in crops.values() if c is not None})
+    if aspects:
+        summary += f" · cropped to {', '.join(aspects)}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
