@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -366,3 +367,69 @@ def test_chaplin_vertical_crop_stays_in_the_frame(tmp_path):
     out = encode_segment(path, 2.0, 5.0, tmp_path / "chaplin.gif", EncodeOptions(width=240),
                          crop=plan)
     assert out.width == 202 and out.height == 360  # the crop's own size: never upscaled
+
+
+def run_cli(capsys, *args) -> tuple[int, str]:
+    from video2gif.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    return exit_info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("aspect", ["3:0", "wide", ""])
+def test_make_refuses_a_bad_aspect_in_one_line(capsys, disc_with_cut, tmp_path, aspect):
+    code, err = run_cli(capsys, "make", disc_with_cut[0], "-o", tmp_path / "out",
+                        "--aspect", aspect)
+    assert code == 2 and err.startswith("video2gif: error: --aspect")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_make_crops_every_pick_and_reports_it(capsys, disc_with_cut, tmp_path):
+    out = tmp_path / "out"
+    code, err = run_cli(capsys, "make", disc_with_cut[0], "-o", out, "-k", "2", "--min-len",
+                        "1", "--max-len", "2", "--backbone", "none", "--aspect", "1:1", "-q")
+    assert code == 0, err
+    folder = out / "disc"
+    doc = json.loads((folder / "segments.json").read_text())
+    picks = [s for s in doc["segments"] if s["pick"]]
+    assert len(picks) == 2
+    for s in picks:
+        crop = s["crop"]
+        assert (crop["aspect"], crop["width"], crop["height"]) == ("1:1", 144, 144)
+        assert crop["pieces"][0]["follows"] in ("faces", "motion", "centre")
+        for t, x, y in crop["boxes"]:
+            assert 0 <= x <= 256 - 144 and y == 0 and s["start"] - 1.5 <= t <= s["end"] + 1.5
+        with Image.open(folder / s["output"]) as gif:
+            assert gif.size == (144, 144)
+    assert not [s for s in doc["segments"] if not s["pick"] and "crop" in s]
+    page = (folder / "index.html").read_text()
+    assert "cropped to 1:1" in page and page.count("crop 1:1 (144×144)") == 2
+
+
+def test_every_entry_point_takes_the_aspect():
+    from video2gif.options import GifOptions, parse_query
+
+    assert GifOptions(aspect="4:5").validate(check_model=False).aspect == "4:5"
+    assert parse_query({"aspect": "9:16"}, GifOptions()) == {"aspect": "9:16"}
+    with pytest.raises(UsageError) as err:
+        parse_query({"aspect": "3:0"}, GifOptions())
+    assert err.value.target == "aspect"
+    with pytest.raises(UsageError) as err:
+        GifOptions(aspect="wide").validate(check_model=False)
+    assert err.value.target == "--aspect"
+
+
+def test_make_on_a_video_smaller_than_the_crop(capsys, tmp_path):
+    """32×16 pixels, 1 s: a 9:16 crop is 8×16; make still writes a valid GIF."""
+    frames = [draw_disc_small(texture(10, 32, 16).copy(), 4 + i, 8) for i in range(24)]
+    path = synthetic.write_video(tmp_path / "tiny.mp4", frames, fps=FPS)
+    code, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "--backbone", "none",
+                        "--aspect", "9:16", "-q")
+    assert code == 0, err
+    gifs = list((tmp_path / "out" / "tiny").glob("*.gif"))
+    assert gifs
+    with Image.open(gifs[0]) as im:
+        assert im.size == (8, 16)
+        im.seek(im.n_frames - 1)
