@@ -104,31 +104,27 @@ def set_torch_threads(threads: int | None = None) -> None:
     torch.set_num_threads(threads or TORCH_THREADS)
 
 
-def _implementation(module: str):
-    """A backbone's module, imported by name on first use (torch and the weights load only
-    then); the module imports :class:`Backbone` from here, and here never imports it back."""
-    return importlib.import_module(f"{__package__}.{module}")
-
-
-def _efficientnet_lite0(**options) -> Backbone:
-    cls = _implementation("efficientnet").EfficientNetLite0Backbone
-    return cls(fps=options.get("fps") or SAMPLE_FPS)
-
-
-def _c3d(**options) -> Backbone:
-    return _implementation("c3d").C3DBackbone.from_dir(options.get("weights_dir"))
-
-
-# Registry: name -> factory taking keyword options (fps, weights_dir); unknown options are ignored.
-BACKBONES: dict[str, Callable[..., Backbone]] = {
-    "efficientnet-lite0": _efficientnet_lite0,
-    "c3d": _c3d,
+# Registry: name -> "module:factory" in this package (or a callable), each factory taking keyword
+# options (fps, weights_dir) and ignoring the ones it does not use. Modules are imported by name
+# on first use: torch and the weights load only then, and an implementation imports
+# :class:`Backbone` from here without this module importing it back.
+BACKBONES: dict[str, str | Callable[..., Backbone]] = {
+    "efficientnet-lite0": "efficientnet:load",
+    "c3d": "c3d:load",
 }
 
 
-def register_backbone(name: str, factory: Callable[..., Backbone]) -> None:
-    """Make ``factory`` available as ``--backbone NAME``."""
+def register_backbone(name: str, factory: str | Callable[..., Backbone]) -> None:
+    """Make ``factory`` (a callable, or ``"module:function"`` in this package) available as
+    ``--backbone NAME``."""
     BACKBONES[name] = factory
+
+
+def _factory(entry: str | Callable[..., Backbone]) -> Callable[..., Backbone]:
+    if callable(entry):
+        return entry
+    module, _, attribute = entry.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
 
 
 def backbone_choices() -> tuple[str, ...]:
@@ -167,7 +163,7 @@ def load_backbone(name: str | Backbone | None = DEFAULT_BACKBONE, **options) -> 
         return name
     if name is None or name == NO_BACKBONE:
         return None
-    return BACKBONES[check_backbone(name)](**options)
+    return _factory(BACKBONES[check_backbone(name)])(**options)
 
 
 @dataclass(frozen=True)

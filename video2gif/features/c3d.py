@@ -419,3 +419,8 @@ class C3DBackbone(Backbone):
 
     def encode(self, batch: np.ndarray) -> np.ndarray:
         return self.model.fc6_with_mirror(batch).mean(dim=0).numpy().astype(np.float32)
+
+
+def load(**options) -> C3DBackbone:
+    """Registry factory of ``--backbone c3d`` (option ``weights_dir``)."""
+    return C3DBackbone.from_dir(options.get("weights_dir"))

@@ -392,3 +392,8 @@ class EfficientNetLite0Backbone(Backbone):
         with torch.inference_mode():
             logits = self.network._fc(torch.from_numpy(np.asarray(vectors, dtype=np.float32)))
             return torch.softmax(logits, dim=1).numpy()
+
+
+def load(**options) -> EfficientNetLite0Backbone:
+    """Registry factory of ``--backbone efficientnet-lite0`` (option ``fps``)."""
+    return EfficientNetLite0Backbone(fps=options.get("fps") or SAMPLE_FPS)
