@@ -222,7 +222,7 @@ def test_bad_settings_stop_before_any_work(capsys, tmp_path):
     clip(videos / "a.mp4", 8)
     code, _, err = run(capsys, "batch", videos, "-o", tmp_path / "out", "--model", "nope",
                        *FAST[:-8], "--backbone", "none")
-    assert code == 1 and err.startswith("video2gif: error: nope: unknown model")
+    assert code == 1 and err.startswith("video2gif: error: --model: 'nope' is neither")
     code, _, err = run(capsys, "batch", videos, "-o", tmp_path / "out", "--address", "auto",
                        *FAST)
     assert code == 2 and "--address: only applies with --engine ray" in err

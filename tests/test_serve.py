@@ -256,7 +256,7 @@ def test_the_serve_command_serves_on_loopback_and_stops_on_ctrl_c():
 @pytest.mark.parametrize("args, message", [
     (["--max-upload", "lots"], "--max-upload"),
     (["--workers", "0"], "--workers"),
-    (["--model", "nope"], "nope: unknown model"),
+    (["--model", "nope"], "--model: 'nope' is neither a model name"),
 ])
 def test_serve_usage_errors(capsys, args, message):
     from video2gif.cli import main

@@ -9,18 +9,11 @@ from __future__ import annotations
 import click
 
 from ..context import DEFAULT_BLOCKS
-from ..options import FEATURES, GifOptions, click_options
+from ..options import FEATURES, GifOptions, click_options, option_fields
 from ..train import VALIDATION_SHARE
 from .common import echo_warnings as _echo_warnings
 from .common import progress_enabled
 from .train_options import train_options
-
-
-def _features(backbone: str, weights_dir: str | None, cache_dir: str | None, no_cache: bool,
-              cache_max: int):
-    """One extractor for all inputs: it holds the loaded backbone and the cache."""
-    return GifOptions(backbone=backbone, weights_dir=weights_dir, cache_dir=cache_dir,
-                      use_cache=not no_cache, cache_max=cache_max).feature_extractor()
 
 
 def _context_blocks(text: str) -> tuple[str, ...]:
@@ -49,17 +42,20 @@ def _context_blocks(text: str) -> tuple[str, ...]:
 @train_options()
 @click_options(FEATURES)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
-def train_command(annotations, videos, output, context, validation_share, backbone, weights_dir,
-                  cache_dir, use_cache, cache_max, quiet, **train_fields):
+def train_command(annotations, videos, output, context, validation_share, quiet, **fields):
     """Train a RankNet on annotated videos and write the model file; use it with
     `video2gif make --model MODEL`."""
     import warnings
 
     from ..train import TrainOptions, train_from_annotations
 
-    options = TrainOptions(**train_fields).validate()
+    # The feature flags are GifOptions fields (the same as make's); the rest are TrainOptions'.
+    feature_names = {f.name for f, _ in option_fields(FEATURES)}
+    features = GifOptions(**{k: v for k, v in fields.items() if k in feature_names})
+    options = TrainOptions(**{k: v for k, v in fields.items()
+                              if k not in feature_names}).validate()
     blocks = _context_blocks(context)
-    extractor = _features(backbone, weights_dir, cache_dir, not use_cache, cache_max)
+    extractor = features.validate(check_model=False).feature_extractor()
 
     def progress(vid, error):
         if not quiet:
