@@ -276,7 +276,7 @@ def _encode_picks(path, picks, folder: Path, options: EncodeOptions,
         name = f"{n:02d}{output_format(options.format).extension}"
         cut = cuts[n - 1] if len(cuts) >= n else None
         start, end = (cut.start, cut.end) if cut else (seg.start, seg.end)
-        shaper = LoopShaper(loop, start, end, cut.end_min if cut else None)
+        shaper = LoopShaper(loop, start, end, *((cut.end_min, cut.start_max) if cut else ()))
         stop = cut.end_max if cut else end  # read to end_max: the loop search may end there
         crop = cropper.plan(n, path, start, stop) if cropper else None
         out = encode_segment(path, start, stop, folder / name, options, crop=crop, shape=shaper)
