@@ -318,6 +318,29 @@ def test_an_interrupted_batch_loses_nothing_finished(tmp_path, six_videos, how):
     assert len(latest) == 6 and all(r["status"] == "done" for r in latest.values())
 
 
+def test_leftovers_of_a_killed_worker_not_yet_reaped_are_removed(tmp_path):
+    """After kill -9 a worker lingers as a zombie until its new parent reaps it; its half-built
+    folder must not be taken for the work of a live process."""
+    from video2gif.batch import remove_leftovers
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # exited, not reaped: a zombie
+        state = Path(f"/proc/{child.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+        if state == b"Z":
+            break
+        time.sleep(0.05)
+    try:
+        half_built = tmp_path / f".clip.partial-{child.pid}-abc123"
+        half_built.mkdir()
+        live = tmp_path / f".other.partial-{os.getpid()}-abc123"  # this process is alive
+        live.mkdir()
+        assert remove_leftovers({tmp_path}) == [half_built]
+        assert not half_built.exists() and live.exists()
+    finally:
+        child.wait()
+
+
 def test_models_that_cannot_load_stop_the_batch_with_one_error(capsys, tmp_path):
     """A setup error is not a bad video: the batch stops at once, with nothing recorded."""
     videos = tmp_path / "videos"

@@ -210,10 +210,15 @@ def remove_leftovers(folders: set[Path], stale_after: float = STALE_SECONDS) -> 
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs; a killed one not yet reaped (a zombie) does not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: after kill -9 the worker lingers as a zombie until its new parent reaps it
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
