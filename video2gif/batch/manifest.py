@@ -92,7 +92,8 @@ class Manifest:
                 mode = self.path.stat().st_mode & 0o777
                 os.chmod(tmp, mode)
         except OSError as e:
-            raise OutputError(self.path, f"cannot repair the manifest ({e.strerror or e})") from None
+            raise OutputError(self.path, f"cannot repair the manifest ({e.strerror or e})"
+                              ) from None
         return len(lines) - len(kept)
 
     def _read(self) -> bytes:
