@@ -10,7 +10,8 @@ from pathlib import Path
 
 
 def temporary_name(path: Path) -> Path:
-    """A hidden, unique name in the same folder as ``path`` (same filesystem, so rename is atomic)."""
+    """A hidden, unique name in the same folder as ``path`` (same filesystem, so rename is
+    atomic)."""
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
