@@ -17,7 +17,7 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from ._io import write_text_atomic
+from ._io import json_score, json_seconds, write_text_atomic
 from ._version import __version__
 from .formats import format_of_file
 
@@ -50,12 +50,12 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
     segments = []
     for i, s in enumerate(found.segments):
         segments.append({
-            "start": round(s.start, 4),
-            "end": round(s.end, 4),
+            "start": json_seconds(s.start),
+            "end": json_seconds(s.end),
             "start_frame": s.start_frame,
             "end_frame": s.end_frame,
             "shot": s.shot,
-            "score": None if s.score is None else round(s.score, 6),
+            "score": json_score(s.score),
             "rank": s.rank,
             "pick": picked.get(i),
             "signals": s.signals,
@@ -64,7 +64,7 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
             **({"crop": crops[i].to_dict()} if crops and crops.get(i) else {}),
         })
     windows = sorted(
-        ([round(s.start, 4), round(s.end, 4), round(s.score, 6)]
+        ([json_seconds(s.start), json_seconds(s.end), json_score(s.score)]
          for s in found.segments if s.score is not None),
         key=lambda w: -w[2],
     )
