@@ -79,6 +79,22 @@ def test_help_shows_the_dataclass_defaults(name):
     assert checked >= 10
 
 
+def test_train_and_serve_flags_show_their_dataclass_defaults():
+    from video2gif._cli.train_options import TRAIN_FLAGS
+    from video2gif.serve import ServeConfig
+    from video2gif.train import TrainOptions
+
+    train = {p.name: p for p in commands()["train"].params}
+    for name, (flag, _) in TRAIN_FLAGS.items():
+        assert flag in train[name].opts and train[name].default == getattr(TrainOptions(), name)
+    serve = {p.name: p for p in commands()["serve"].params}
+    config = ServeConfig()
+    for flag, field in [("workers", "workers"), ("queue", "queue"),
+                        ("max_upload", "max_upload_bytes"), ("keep", "keep_seconds"),
+                        ("upload_idle", "upload_idle_seconds")]:
+        assert serve[flag].default == getattr(config, field), flag
+
+
 def test_defaults_and_ranges_come_from_the_stages():
     o = GifOptions()
     assert (o.width, o.fps, o.max_bytes, o.colours, o.dither) == (
