@@ -199,7 +199,7 @@ def test_one_continuous_shot_gives_k_picks(walker_video):
 
 def test_a_repeated_shot_is_left_out_with_its_reason(repeated_shot_video):
     import video2gif
-    from video2gif.report import segments_document
+    from video2gif.report import index_html, segments_document
 
     found = video2gif.find_highlights(repeated_shot_video, k=3, model="prior",
                                       features=FeatureOptions(backbone="none"))
@@ -212,6 +212,8 @@ def test_a_repeated_shot_is_left_out_with_its_reason(repeated_shot_video):
         assert s["suppressed"]["pick"] in {1, 2, 3}
         assert "reappear" in s["suppressed"]["detail"]
     json.dumps(doc)  # serialisable
+    page = index_html(found, {})
+    assert "look-alike candidates left out" in page and "same as #" in page
 
 
 @pytest.mark.parametrize("clip", ["moviepy/chaplin.mp4", "moviepy/video_with_failing_audio.mp4",
