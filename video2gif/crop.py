@@ -7,13 +7,15 @@ one crop box per frame, of the asked aspect and the largest size that fits the f
    found in these frames), and each piece is planned on its own, so the path restarts at a cut
    instead of drifting across it;
 2. **subject**: in a piece where OpenCV's face detector (the ``faces`` extra) sees a face in at
-   least :data:`FACE_MIN_SHARE` of the frames it searched, the target is the faces' box; otherwise
-   it is the salient motion: the crop-sized window holding the most frame-difference energy
-   (weighted gently toward the centre), and the energy's centroid inside it; a piece with
-   neither keeps the centre;
+   least :data:`FACE_MIN_SHARE` of the frames it searched, the target is the faces' box;
+   otherwise it is the salient motion: frame differences, less the flicker that never leaves
+   its place (leaves, water, screens), tracked by dynamic programming over windows so that the
+   crop keeps to one subject (moving away costs, so a bystander's brief motion does not pull it
+   over), and centred on the motion's centroid there; a piece with neither keeps the centre;
 3. **path**: a running median removes outliers, then either the crop stays still (the target
    moves less than :data:`STATIC_SHARE` of the crop: a still crop looks best in a GIF) or it
-   follows a Gaussian-smoothed path; the box is clamped so it never leaves the frame.
+   follows a Gaussian-smoothed path that never trails the subject by more than
+   :data:`LAG_SHARE` of the crop; the box is clamped so it never leaves the frame.
 
 :class:`CropPath` holds the result in source pixels; :meth:`CropPath.apply` crops the frames the
 encoder re-reads, whatever size they were decoded at.
@@ -54,9 +56,9 @@ MOTION_CELL = 4  # analysis pixels per side of a motion-energy cell (80×45 cell
 NOISE_LUMA = 6.0  # a cell's mean change (0-255) above the frame's median below which is noise
 MIN_MOTION_CELLS = 3  # fewer moving cells than this is no motion (a flicker, a compression blip)
 PERSISTENT_WEIGHT = 2.0  # times a cell's median energy over the piece taken away as flicker
-MOVE_SECONDS = 0.6  # moving the followed window across the frame costs this long with
-# nothing in the crop: a bystander moving for less does not pull the crop over (about 0.35 s
-# for one a quarter of the frame away, there and back)
+MOVE_SECONDS = 0.6  # moving the tracked window across the whole frame costs as much as this
+# long with no motion in it: a bystander a quarter of the frame away must hold most of the
+# motion for about 0.3 s before the crop goes over and back
 TRACK_SHARE = 0.5  # the tracked window is this share of the crop on each side: small enough
 # that a crop-sized window around it leaves out a bystander a crop width away
 CENTRE_SIGMA = 0.6  # centre preference: Gaussian width in frame sizes (0.7× weight at an edge)
