@@ -343,11 +343,13 @@ def test_train_and_make_on_real_clips(capsys, tmp_path, hand_labelled_annotation
     assert code == 0, err
     entries = sorted(p for p in cache.rglob("*") if p.is_file())
     assert len(entries) == 3  # one feature-cache entry per clip
-    stamps = [p.stat().st_mtime_ns for p in entries]
+    # Reading an entry touches its file time (the cache's size cap evicts the least recently
+    # used); writing one replaces the file. So the inode, not the time, tells them apart.
+    inodes = [p.stat().st_ino for p in entries]
     code, _, err = run_cli(capsys, *args[:-3], "-o", tmp_path / "again.npz", "--cache", cache,
                            "-q")
     assert code == 0, err
-    assert [p.stat().st_mtime_ns for p in entries] == stamps  # read back, not re-extracted
+    assert [p.stat().st_ino for p in entries] == inodes  # read back, not re-extracted
     first, again = read_model(model), read_model(tmp_path / "again.npz")
     assert first.meta["training"]["fingerprint"] == again.meta["training"]["fingerprint"]
     layout = first.layout
