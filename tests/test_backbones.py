@@ -201,6 +201,27 @@ def test_precision_can_be_forced(monkeypatch):
         choose_precision()
 
 
+@pytest.mark.parametrize("size", [(224, 224), (97, 130)])
+def test_fused_float32_path_is_the_same_function(size):
+    """The fused oneDNN float32 path (ReLU6 fused, stride-2 "same" padding as a shifted kernel)
+    gives the eager network's embeddings; the odd size takes the padding fallbacks."""
+    import torch
+
+    from video2gif.features.efficientnet import _shared_fused
+
+    fused = _shared_fused()
+    if fused is None:
+        pytest.skip("this PyTorch build has no fused oneDNN convolution")
+    images = np.random.default_rng(3).integers(0, 256, (2, *size, 3), dtype=np.uint8)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
+    with torch.inference_mode():
+        want = fused._net.embed(x.clone()).numpy()
+        got = fused(x.clone()).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    backbone = EfficientNetLite0Backbone(precision="fp32")
+    np.testing.assert_allclose(backbone.encode(images), want, rtol=1e-4, atol=1e-4)
+
+
 def test_folded_batch_norm_is_the_same_function():
     import torch
 

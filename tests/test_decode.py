@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from video2gif.decode import FrameConsumer, FrameRequest, decode_pass, probe, read_range
+from video2gif.decode import FrameConsumer, FrameRequest, Worker, decode_pass, probe, read_range
 from video2gif.errors import DecodeError, InputError
 
 from . import synthetic
@@ -175,3 +175,66 @@ def test_undecodable_video_stream_is_a_decode_error(three_shot_video, tmp_path):
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+class Frames(FrameConsumer):
+    def __init__(self, request: FrameRequest) -> None:
+        super().__init__(request)
+        self.images: list[np.ndarray] = []
+
+    def push(self, index, time, image):
+        self.images.append(image)
+
+
+@pytest.fixture
+def deblocked_video(tmp_path):
+    """24 fps, 160×96, 24 frames of a moving texture, x264 veryfast at CRF 40: coarse blocks that
+    the decoder's in-loop deblocking filter smooths (ultrafast, as in synthetic.write_video,
+    turns that filter off)."""
+    import av
+
+    path = tmp_path / "blocky.mp4"
+    scene = synthetic.moving(4, speed=3)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.options = {"crf": "40", "preset": "veryfast"}
+        for i in range(24):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(scene(i), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_only_consumers_of_scaled_content_skip_the_deblocking_filter(deblocked_video):
+    exact = Frames(FrameRequest())
+    decode_pass(deblocked_video, [exact])
+    fast = Frames(FrameRequest(exact=False))
+    decode_pass(deblocked_video, [fast])
+    assert len(fast.images) == len(exact.images) == 24
+    assert any(np.any(a != b) for a, b in zip(fast.images, exact.images))
+    # One consumer that needs exact pixels makes the whole pass exact.
+    shared, exact_too = Frames(FrameRequest(exact=False)), Frames(FrameRequest())
+    decode_pass(deblocked_video, [shared, exact_too])
+    assert all(np.array_equal(a, b) for a, b in zip(shared.images, exact.images))
+    # Re-reading (for encoding) always decodes exactly.
+    reread = [f.image for f in read_range(deblocked_video, 0.0, 1.0)]
+    assert all(np.array_equal(a, b) for a, b in zip(reread, exact.images))
+
+
+def test_worker_keeps_order_and_raises_the_first_error_in_the_caller():
+    done: list[int] = []
+
+    def work(item: int) -> None:
+        if item == 3:
+            raise ValueError("item 3 is bad")
+        done.append(item)
+
+    worker = Worker(work, pending=2, name="test-worker")
+    with pytest.raises(ValueError, match="item 3 is bad"):
+        for i in range(50):
+            worker.submit(i)
+        worker.close()
+    worker.discard()  # a second close after the error is harmless
+    assert done == [0, 1, 2]
