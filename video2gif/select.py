@@ -90,15 +90,21 @@ class ChangeEvidence:
         self.loudness_db = loudness_db
         self._frames: dict[int, np.ndarray] = {}
 
-    def frames(self, i: int) -> np.ndarray:
-        if i not in self._frames:
-            start, end = self.bounds[i]
-            thumbs = self.track.thumbs_between(start, end)
-            self._frames[i] = thumbs.reshape(len(thumbs), -1).astype(np.float32)
-        return self._frames[i]
+    def frames(self, i: int, keep: bool = False) -> np.ndarray:
+        """Candidate ``i``'s thumbnails as rows; ``keep`` caches them (the picks', which every
+        later candidate is compared with; caching every candidate's would grow with the video)."""
+        if i in self._frames:
+            return self._frames[i]
+        start, end = self.bounds[i]
+        thumbs = self.track.thumbs_between(start, end)
+        rows = thumbs.reshape(len(thumbs), -1).astype(np.float32)
+        if keep:
+            self._frames[i] = rows
+        return rows
 
     def __call__(self, i: int, j: int) -> str | None:
-        a, b = self.frames(i), self.frames(j)
+        """Why candidate ``i`` shows the same content as pick ``j``, or None when it does not."""
+        a, b = self.frames(i), self.frames(j, keep=True)
         if not len(a) or not len(b):
             return None
         cross = max(_reappear(a, b), _reappear(b, a))
