@@ -268,6 +268,27 @@ def test_a_moving_face_is_followed(tmp_path):
     assert_in_frame(plan)
 
 
+@needs_faces
+def test_two_faces_that_do_not_fit_do_not_take_turns(tmp_path):
+    """Two drawn faces of about one size (78-83 px, swaying) far apart: a 9:16 crop holds one,
+    and keeps to it."""
+    rng = np.random.default_rng(0)
+    background = texture(21, 320, 180)
+    frames = []
+    for i in range(72):
+        image = draw_face(background.copy(), 70 + int(3 * np.sin(i / 5)), 90,
+                          78 + int(rng.integers(0, 6)))
+        frames.append(draw_face(image, 250 + int(3 * np.cos(i / 4)), 90,
+                                78 + int(rng.integers(0, 6))))
+    path = synthetic.write_video(tmp_path / "two.mp4", frames, fps=FPS)
+    plan = plan_crop(path, 0.0, 3.0, "9:16")
+    assert plan.pieces == ((0.0, "faces"),)
+    xs = [x for x, _ in plan.boxes]
+    assert max(xs) - min(xs) <= 10  # one face, held still
+    assert all(x <= 70 - 30 and 70 + 30 <= x + plan.width for x in xs) or all(
+        x <= 250 - 30 and 250 + 30 <= x + plan.width for x in xs)
+
+
 def decoded(path: Path) -> list[np.ndarray]:
     """Every frame of an output as RGB: Pillow reads GIF and animated WebP, PyAV the MP4."""
     if path.suffix == ".mp4":

@@ -313,7 +313,7 @@ def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
     h, w = greys[0].shape
     centre = np.array([w / 2, h / 2])
     if finder is not None:
-        found = _face_targets(times, greys, box, finder)
+        found = _face_targets(times, greys, box, finder, step)
         if found is not None:
             return _fill(found, centre), "faces"
     # Compare the frames half a gap before and after: the change then centres on frame i
@@ -337,38 +337,66 @@ def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
     track = _window_cells(shape, box * TRACK_SHARE)
     windows = _follow_windows(maps, _centre_prior(shape), track, step)
     # The subject's centre: the motion's centroid in a crop-sized window around the tracked one.
-    rows, cols = _window_cells(shape, box)
+    crop = _window_cells(shape, box)
     motion = np.full((n, 2), np.nan)
-    for (i, _, _), use, (r, c) in zip(pairs, maps, windows):
+    for (i, _, _), use, window in zip(pairs, maps, windows):
         if use is not None:
-            r0 = min(max(0, r + (track[0] - rows) // 2), shape[0] - rows)
-            c0 = min(max(0, c + (track[1] - cols) // 2), shape[1] - cols)
-            motion[i] = _centroid(use[r0 : r0 + rows, c0 : c0 + cols], r0, c0)
+            r0, c0 = _around(window, track, crop, shape)
+            motion[i] = _centroid(use[r0 : r0 + crop[0], c0 : c0 + crop[1]], r0, c0)
     if np.isnan(motion[:, 0]).all():
         return np.tile(centre, (n, 1)), "centre"
     return _fill(motion, centre), "motion"
 
 
-def _face_targets(times, greys, box, finder) -> np.ndarray | None:
-    """Face centres at the searched frames (NaN elsewhere), or None when faces are too rare."""
+def _face_targets(times, greys, box, finder, step) -> np.ndarray | None:
+    """Face centres at the searched frames (NaN elsewhere), or None when faces are too rare.
+
+    When not every face fits in the crop, which ones to keep is tracked as motion is (the faces
+    are the map), so two faces of about one size do not take turns in the crop.
+    """
     n = len(greys)
-    out = np.full((n, 2), np.nan)
     every = max(1, round(len(times) / max(1.0, (times[-1] - times[0]) * FACE_SAMPLE_FPS)))
     searched = list(range(0, n, every))
-    hits = 0
-    for i in searched:
-        found = finder.find(greys[i])
-        if not len(found):
+    faces = [finder.find(greys[i]) for i in searched]
+    hits = sum(1 for found in faces if len(found))
+    if not hits or hits < FACE_MIN_SHARE * len(searched):
+        return None
+    shape = (greys[0].shape[0] // MOTION_CELL, greys[0].shape[1] // MOTION_CELL)
+    track = _window_cells(shape, box * TRACK_SHARE)
+    maps = [_face_map(found, shape) if len(found) else None for found in faces]
+    windows = _follow_windows(maps, _centre_prior(shape), track, step * every)
+    crop = _window_cells(shape, box)
+    out = np.full((n, 2), np.nan)
+    for i, found, window in zip(searched, faces, windows):
+        r0, c0 = _around(window, track, crop, shape)
+        centres = (found[:, :2] + found[:, 2:] / 2) / MOTION_CELL
+        kept = found[(centres[:, 0] >= c0) & (centres[:, 0] <= c0 + crop[1])
+                     & (centres[:, 1] >= r0) & (centres[:, 1] <= r0 + crop[0])]
+        if not len(kept):
             continue
-        hits += 1
-        x0, y0 = found[:, :2].min(axis=0)
-        x1, y1 = (found[:, :2] + found[:, 2:]).max(axis=0)
-        if x1 - x0 > box[0] or y1 - y0 > box[1]:  # not all fit: take the largest face
-            x0, y0, fw, fh = found[np.argmax(found[:, 2] * found[:, 3])]
+        x0, y0 = kept[:, :2].min(axis=0)
+        x1, y1 = (kept[:, :2] + kept[:, 2:]).max(axis=0)
+        if x1 - x0 > box[0] or y1 - y0 > box[1]:  # they do not all fit: the largest
+            x0, y0, fw, fh = kept[np.argmax(kept[:, 2] * kept[:, 3])]
             x1, y1 = x0 + fw, y0 + fh
-        drop = FACE_DROP * found[:, 3].max()
-        out[i] = ((x0 + x1) / 2, (y0 + y1) / 2 + drop)
-    return out if hits >= FACE_MIN_SHARE * len(searched) and hits else None
+        out[i] = ((x0 + x1) / 2, (y0 + y1) / 2 + FACE_DROP * kept[:, 3].max())
+    return out
+
+
+def _face_map(found: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The cells each face box covers, counted once per face."""
+    out = np.zeros(shape)
+    for x, y, w, h in found // MOTION_CELL:
+        out[y : y + h + 1, x : x + w + 1] += 1.0
+    return out
+
+
+def _around(window: tuple[int, int], track: tuple[int, int], crop: tuple[int, int],
+            shape: tuple[int, int]) -> tuple[int, int]:
+    """Top-left cell of the crop-sized window centred on a tracked window, inside the grid."""
+    r = min(max(0, window[0] + (track[0] - crop[0]) // 2), shape[0] - crop[0])
+    c = min(max(0, window[1] + (track[1] - crop[1]) // 2), shape[1] - crop[1])
+    return r, c
 
 
 def _centre_prior(shape: tuple[int, int]) -> np.ndarray:
