@@ -6,10 +6,14 @@ of one on the right and bottom of height and width only, pool5 (2,2,2); fc6 4096
 convolutions are 3×3×3 with padding 1 and ReLU, computed as cross-correlation (PyTorch's
 convention, as the release's cuDNN layers).
 
-Preprocessing as released: each RGB frame resized to 128×171 (FFmpeg's bilinear scaler; the
-release used scikit-image's bilinear resize) keeping the 0-255 range, converted to BGR, the mean
-snippet subtracted, centre crop rows 8:120 and columns 29:141. Windows are 16 consecutive frames
-at the native frame rate, one every 8 frames; each is encoded with its horizontal mirror.
+Preprocessing as released: each RGB frame resized to 128×171 keeping the 0-255 range, converted
+to BGR, the mean snippet subtracted, centre crop rows 8:120 and columns 29:141. Windows are 16
+consecutive frames at the native frame rate, one every 8 frames; each is encoded with its
+horizontal mirror. The original model resizes and cuts windows exactly as the release did
+(:mod:`video2gif.features.release_preprocess`: scikit-image's 2016 point-sampled bilinear resize
+of the full frame, windows per segment). The C3D backbone (``--backbone c3d``) takes its frames
+from the shared decode pass, scaled by FFmpeg's bilinear filter, which averages over the shrunk
+footprint and so is blurrier than the release's resize, on one grid of windows.
 
 The weights are files the user gives (``--weights-dir`` or a config entry), never downloaded:
 
@@ -52,7 +56,7 @@ RESIZE_HEIGHT, RESIZE_WIDTH = 128, 171  # pixels, the release's frame size befor
 CROP_ROWS = (8, 120)  # centre crop of the 128×171 frame …
 CROP_COLS = (29, 141)  # … to CLIP_SIZE × CLIP_SIZE
 CLIP_SIZE = 112  # pixels
-INTERPOLATION = "BILINEAR"  # FFmpeg scaler for the 128×171 frames, as the release's resize
+INTERPOLATION = "BILINEAR"  # FFmpeg scaler of the C3D backbone's frames (not the release's)
 FC6_UNITS = 4096
 CONV_LAYERS = ("conv1a", "conv2a", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
 CONV_WIDTHS = (64, 128, 256, 256, 512, 512, 512, 512)  # output channels, in CONV_LAYERS order
@@ -265,7 +269,7 @@ def read_npz_arrays(path: str | os.PathLike) -> dict[str, np.ndarray]:
     out = {}
     with archive:
         for member in archive.namelist():
-            key = member[:-4] if member.endswith(".npy") else member
+            key = member.removesuffix(".npy")
             with archive.open(member) as f:
                 out[key] = _read_npy(f, f"{path}[{key}]")
     return out
@@ -340,8 +344,8 @@ def required_file(folder: Path, name: str) -> Path:
 
 
 def preprocess(clips: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """The release's input: (n, 16, 128, 171, 3) uint8 RGB → (n, 3, 16, 112, 112) float32 BGR,
-    mean snippet subtracted, centre-cropped."""
+    """The release's input: (n, 16, 128, 171, 3) RGB (uint8, or float from the release's
+    resize) → (n, 3, 16, 112, 112) float32 BGR, mean snippet subtracted, centre-cropped."""
     clips = np.asarray(clips)
     if clips.ndim != 5 or clips.shape[2:] != (RESIZE_HEIGHT, RESIZE_WIDTH, 3):
         raise ValueError(f"expected (n, frames, {RESIZE_HEIGHT}, {RESIZE_WIDTH}, 3) clips, "
