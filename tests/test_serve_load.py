@@ -28,7 +28,11 @@ SETTLE = 15.0  # seconds the server gets to clean up after a fault
 
 
 def files_in(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()]
+    while True:
+        try:
+            return [p for p in folder.rglob("*") if p.is_file()]
+        except FileNotFoundError:  # a job's folder was removed while it was being listed
+            continue
 
 
 def wait_until(condition, timeout: float = SETTLE, what: str = "the server to settle") -> None:
