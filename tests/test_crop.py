@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -454,3 +455,48 @@ def test_make_on_a_video_smaller_than_the_crop(capsys, tmp_path):
     with Image.open(gifs[0]) as im:
         assert im.size == (8, 16)
         im.seek(im.n_frames - 1)
+
+
+def test_batch_crops_too(capsys, disc_with_cut, tmp_path):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "disc.mp4").write_bytes(disc_with_cut[0].read_bytes())
+    code, err = run_cli(capsys, "batch", videos, "-o", tmp_path / "out", "-k", "1", "--width",
+                        "64", "--backbone", "none", "--min-len", "1", "--max-len", "2",
+                        "--aspect", "9:16", "-q")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "out" / "disc" / "segments.json").read_text())
+    (pick,) = [s for s in doc["segments"] if s["pick"]]
+    assert pick["crop"]["aspect"] == "9:16"
+    with Image.open(tmp_path / "out" / "disc" / pick["output"]) as gif:
+        assert gif.size[0] == 64 and abs(gif.size[1] - 64 * 144 / 80) <= 2
+
+
+def test_a_web_job_sets_its_aspect(disc_with_cut, tmp_path):
+    pytest.importorskip("fastapi", reason="the web app is an extra: pip install 'video2gif[serve]'")
+    pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2 (the test extra)")
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from video2gif.options import GifOptions
+    from video2gif.serve import ServeConfig, create_app
+
+    settings = GifOptions(k=1, width=96, min_length=1.0, max_length=2.0, backbone="none")
+    config = ServeConfig(settings=settings, workers=1, queue=1, keep_seconds=60,
+                         max_upload_bytes=2_000_000, work_dir=str(tmp_path))
+    with TestClient(create_app(config), base_url="http://127.0.0.1:8000") as client:
+        r = client.post("/api/jobs", params={"name": "disc.mp4", "aspect": "1:1"},
+                        content=disc_with_cut[0].read_bytes())
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 90
+        while (job := client.get(f"/api/jobs/{r.json()['id']}").json())["status"] not in (
+                "done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job["status"] == "done" and job["options"] == {"aspect": "1:1"}
+        (gif,) = job["gifs"]
+        assert gif["width"] == 96
+        with Image.open(io.BytesIO(client.get(gif["url"]).content)) as im:
+            assert im.size == (96, 96)
+        bad = client.post("/api/jobs", params={"aspect": "3:0"}, content=b"x")
+        assert bad.status_code == 422 and "aspect" in bad.json()["message"]
