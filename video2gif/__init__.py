@@ -3,6 +3,8 @@
 from ._version import __version__ as __version__
 from .analysis import Analysis as Analysis
 from .analysis import analyse as analyse
+from .crop import CropPath as CropPath
+from .crop import plan_crop as plan_crop
 from .decode import VideoInfo as VideoInfo
 from .decode import decode_pass as decode_pass
 from .decode import probe as probe
