@@ -500,3 +500,20 @@ def test_a_web_job_sets_its_aspect(disc_with_cut, tmp_path):
             assert im.size == (96, 96)
         bad = client.post("/api/jobs", params={"aspect": "3:0"}, content=b"x")
         assert bad.status_code == 422 and "aspect" in bad.json()["message"]
+
+
+def test_a_pick_across_a_cut_restarts_its_crop_there(capsys, disc_with_cut, tmp_path):
+    """Uniform 5-s candidates ignore shots, so the 4-s clip's one pick spans its cut at 2.0 s:
+    the crop restarts there, with the box of the new shot from its first frame."""
+    path, truth = disc_with_cut
+    code, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "-k", "1", "--backbone",
+                        "none", "--candidates", "uniform5", "--loop", "off", "--aspect", "9:16",
+                        "-q")
+    assert code == 0, err
+    doc = json.loads((tmp_path / "out" / "disc" / "segments.json").read_text())
+    (pick,) = [s for s in doc["segments"] if s["pick"]]
+    crop = pick["crop"]
+    assert [p["start"] for p in crop["pieces"]] == pytest.approx([pick["start"], 2.0], abs=0.05)
+    after = next(b for b in crop["boxes"] if b[0] >= 2.0 - 1e-3)
+    assert after[0] == pytest.approx(2.0, abs=1e-3)  # a new box on the cut's frame
+    assert after[1] + RADIUS <= truth[48][0] <= after[1] + crop["width"] - RADIUS
