@@ -6,7 +6,7 @@ frames away from cuts and transitions, where a GIF would start or end on a flash
 
 Example:
     >>> from video2gif.shots import Shot
-    >>> shot = Shot(start=0.0, end=10.0, start_frame=0, end_frame=240)
+    >>> shot = Shot(start=0.0, end=10.0, start_frame=0, end_frame=240, transition_in="cut")
     >>> segs = make_segments([shot], fps=24.0, duration=10.0)
     >>> (segs.segments[0].start, round(segs.segments[0].end, 3))
     (0.125, 3.125)
