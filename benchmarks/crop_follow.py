@@ -122,6 +122,24 @@ def walking_face(path: Path, n: int = 60):
     return synthetic.write_video(path, frames, fps=FPS), truth
 
 
+def turning_face(path: Path, n: int = 72):
+    """A drawn face walking right turns away after 1.25 s (the back of a head) and walks on."""
+    import cv2
+
+    background = texture(22, 320, 180)
+    frames, truth = [], []
+    for i in range(n):
+        cx = int(50 + 3.2 * i)
+        image = background.copy()
+        if i < 30:
+            draw_face(image, cx, 90, 80)
+        else:
+            cv2.ellipse(image, (cx, 90), (30, 40), 0, 0, 360, (70, 50, 40), -1)
+        frames.append(image)
+        truth.append((cx, 90))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
 def scenarios(folder: Path):
     yield "disc crossing, cut at 2 s", *disc_video(folder / "cut.mp4", 256, 144, [
         (1, 48, lambda i: (20 + 4.5 * i, 50 + 20 * np.sin(i / 8))),
@@ -134,6 +152,7 @@ def scenarios(folder: Path):
     yield "disc, bystander jumping for 0.4 s", *bystander(folder / "bystander.mp4"), RADIUS
     if face_detection_unavailable() is None:
         yield "drawn face walking", *walking_face(folder / "face.mp4"), 30
+        yield "drawn face walking, turns away", *turning_face(folder / "turn.mp4"), 30
 
 
 def centre_crop(plan: CropPath) -> CropPath:

@@ -290,6 +290,29 @@ def test_two_faces_that_do_not_fit_do_not_take_turns(tmp_path):
         x <= 250 - 30 and 250 + 30 <= x + plan.width for x in xs)
 
 
+@needs_faces
+def test_a_face_that_turns_away_is_followed_by_its_motion(tmp_path):
+    """A drawn face walks right; after 1.25 s it turns away (the back of a head: no face to
+    find) and walks on. Holding the last face would lose it within half a second."""
+    import cv2
+
+    background = texture(22, 320, 180)
+    frames, truth = [], []
+    for i in range(72):
+        cx = int(50 + 3.2 * i)
+        image = background.copy()
+        if i < 30:
+            draw_face(image, cx, 90, 80)
+        else:
+            cv2.ellipse(image, (cx, 90), (30, 40), 0, 0, 360, (70, 50, 40), -1)
+        frames.append(image)
+        truth.append((cx, 90))
+    path = synthetic.write_video(tmp_path / "turn.mp4", frames, fps=FPS)
+    plan = plan_crop(path, 0.0, 3.0, "9:16")
+    assert plan.pieces == ((0.0, "faces"),)
+    assert share_inside(plan, truth, margin=30) >= INSIDE_SHARE
+
+
 def decoded(path: Path) -> list[np.ndarray]:
     """Every frame of an output as RGB: Pillow reads GIF and animated WebP, PyAV the MP4."""
     if path.suffix == ".mp4":

@@ -51,6 +51,8 @@ ANALYSIS_WIDTH = FACE_WIDTH  # pixels: the face detector's minimum face size ass
 FACE_SAMPLE_FPS = 5.0  # frames per second searched for faces (about 12 ms each at 320 px)
 FACE_MIN_SHARE = 0.25  # a piece follows faces when this share of its searched frames show one
 FACE_DROP = 0.25  # aim this many face heights below the face's centre: keep some of the body
+FACE_HOLD_SECONDS = 0.4  # a face holds the crop this long (two searches) after it was last
+# seen; further away the crop follows the motion (the person turned away, or walked off)
 MOTION_GAP_SECONDS = 0.1  # motion energy compares frames this far apart (3 at 30 fps)
 MOTION_CELL = 4  # analysis pixels per side of a motion-energy cell (80×45 cells at 320 px)
 NOISE_LUMA = 6.0  # a cell's mean change (0-255) above the frame's median below which is noise
@@ -308,44 +310,76 @@ def _pieces(times: np.ndarray, greys: list[np.ndarray], cuts: Sequence[float]) -
 
 
 def _targets(times, greys, box, finder, step) -> tuple[np.ndarray, str]:
-    """(n, 2) subject centres in analysis pixels for one piece, and what was followed."""
+    """(n, 2) subject centres in analysis pixels for one piece, and what was followed.
+
+    In a piece that follows faces, frames more than FACE_HOLD_SECONDS from any face seen (the
+    person turned away, or walked off) follow the motion, tracked from where the faces were.
+    """
     n = len(greys)
     h, w = greys[0].shape
     centre = np.array([w / 2, h / 2])
-    if finder is not None:
-        found = _face_targets(times, greys, box, finder, step)
-        if found is not None:
-            return _fill(found, centre), "faces"
+    faces = _face_targets(times, greys, box, finder, step) if finder is not None else None
+    motion = _motion_targets(greys, box, step, faces)
+    if faces is not None:
+        seen = times[~np.isnan(faces[:, 0])]
+        far = np.abs(times[:, None] - seen[None, :]).min(axis=1) > FACE_HOLD_SECONDS
+        use_motion = far & ~np.isnan(motion[:, 0])
+        return np.where(use_motion[:, None], motion, _fill(faces, centre)), "faces"
+    if np.isnan(motion[:, 0]).all():
+        return np.tile(centre, (n, 1)), "centre"
+    return _fill(motion, centre), "motion"
+
+
+def _motion_targets(greys, box, step, anchors=None) -> np.ndarray:
+    """(n, 2) centres of the salient motion in analysis pixels (NaN where nothing moves).
+
+    ``anchors`` (n, 2), NaN where unknown, are where the subject is known to be (its faces):
+    they weigh as much as the strongest motion of their frame, so the motion followed is the
+    subject's.
+    """
+    n = len(greys)
+    out = np.full((n, 2), np.nan)
     # Compare the frames half a gap before and after: the change then centres on frame i
     # (a one-sided difference lags a fast subject by half the gap).
     half = max(1, round(MOTION_GAP_SECONDS / step / 2)) if step > 0 else 1
     pairs = [(i, max(0, i - half), min(n - 1, i + half)) for i in range(n)]
     pairs = [(i, a, b) for i, a, b in pairs if a != b]
     if not pairs:
-        return np.tile(centre, (n, 1)), "centre"
+        return out
     energy = np.stack([_motion_energy(greys[a], greys[b]) for _, a, b in pairs])
     # Motion that never stops in one place (leaves, water, a screen) is not the subject: take
     # away each cell's usual energy, unless nothing would be left of the frame's motion.
     salient = np.maximum(energy - PERSISTENT_WEIGHT * np.median(energy, axis=0), 0.0)
-    maps = []
-    for raw, kept in zip(energy, salient):
-        use = kept if np.count_nonzero(kept) >= MIN_MOTION_CELLS else raw
-        maps.append(use if np.count_nonzero(use) >= MIN_MOTION_CELLS else None)
-    if all(m is None for m in maps):
-        return np.tile(centre, (n, 1)), "centre"
     shape = energy.shape[1:]
     track = _window_cells(shape, box * TRACK_SHARE)
+    maps = []
+    for (i, _, _), raw, kept in zip(pairs, energy, salient):
+        use = kept if np.count_nonzero(kept) >= MIN_MOTION_CELLS else raw
+        use = use if np.count_nonzero(use) >= MIN_MOTION_CELLS else None
+        if anchors is not None and not np.isnan(anchors[i, 0]):
+            spot = _spot(anchors[i], track, shape)
+            use = spot if use is None else use + spot * use.max()
+        maps.append(use)
+    if all(m is None for m in maps):
+        return out
     windows = _follow_windows(maps, _centre_prior(shape), track, step)
     # The subject's centre: the motion's centroid in a crop-sized window around the tracked one.
     crop = _window_cells(shape, box)
-    motion = np.full((n, 2), np.nan)
-    for (i, _, _), use, window in zip(pairs, maps, windows):
-        if use is not None:
+    for k, ((i, _, _), window) in enumerate(zip(pairs, windows)):
+        use = salient[k] if np.count_nonzero(salient[k]) >= MIN_MOTION_CELLS else energy[k]
+        if np.count_nonzero(use) >= MIN_MOTION_CELLS:
             r0, c0 = _around(window, track, crop, shape)
-            motion[i] = _centroid(use[r0 : r0 + crop[0], c0 : c0 + crop[1]], r0, c0)
-    if np.isnan(motion[:, 0]).all():
-        return np.tile(centre, (n, 1)), "centre"
-    return _fill(motion, centre), "motion"
+            out[i] = _centroid(use[r0 : r0 + crop[0], c0 : c0 + crop[1]], r0, c0)
+    return out
+
+
+def _spot(anchor: np.ndarray, track: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """A map of ones over half a tracked window centred on ``anchor`` (analysis pixels)."""
+    out = np.zeros(shape)
+    r, c = int(anchor[1] // MOTION_CELL), int(anchor[0] // MOTION_CELL)
+    hr, hc = max(1, track[0] // 4), max(1, track[1] // 4)
+    out[max(0, r - hr) : r + hr + 1, max(0, c - hc) : c + hc + 1] = 1.0
+    return out
 
 
 def _face_targets(times, greys, box, finder, step) -> np.ndarray | None:
