@@ -142,10 +142,13 @@ class _Board:
         with self.lock:
             expired = [j for j in self.jobs.values()
                        if j.ended is not None and now - j.ended >= self.config.keep_seconds]
-            for job in expired:
-                del self.jobs[job.id]
+        # Files first (outside the lock), then the board: a job gone from the board has nothing
+        # left on disk. A request in between finds the job but not its files (404).
         for job in expired:
             shutil.rmtree(job.dir, ignore_errors=True)
+        with self.lock:
+            for job in expired:
+                self.jobs.pop(job.id, None)
 
     # -- jobs -------------------------------------------------------------------------------------
 
