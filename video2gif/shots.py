@@ -132,13 +132,9 @@ class Transition:
     strength: float = 0.0  # how clear it was: the change it makes (0-255), beyond its surroundings
 
     def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "start": json_seconds(self.start),
-            "end": json_seconds(self.end),
-            "start_frame": self.start_frame,
-            "end_frame": self.end_frame,
-        }
+        return {"kind": self.kind, "start": json_seconds(self.start),
+                "end": json_seconds(self.end), "start_frame": self.start_frame,
+                "end_frame": self.end_frame}
 
 
 @dataclass(frozen=True)
