@@ -1,4 +1,4 @@
-"""encode: looping GIFs from palettegen/paletteuse, WebP and MP4, the byte budget, atomic output."""
+"""encode: looping GIFs (video2gif.gif), WebP and MP4, the byte budget ladder, atomic output."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_gif_loops_forever_at_the_output_rate(pan_video, tmp_path):
     assert all(80 <= d <= 90 for d in durations)  # 1/12 s in GIF centiseconds
     assert result == EncodedOutput(
         path=out, format="gif", bytes=out.stat().st_size, width=128, height=78, fps=12.0,
-        frames=24, duration=2.0, colours=256, attempts=1,
+        frames=24, duration=2.0, colours=256, attempts=1, quality=90,
     )  # fmt: skip
     assert leftovers(tmp_path, keep=set()) == ["pan.gif"]  # no temporary file left
 
@@ -136,36 +136,55 @@ def test_rotated_input_gives_rotated_output(tmp_path):
     assert Image.open(result.path).size == (48, 80)
 
 
-def test_a_tight_budget_steps_down_fps_first(pan_video, tmp_path):
+def test_a_tight_budget_lowers_quality_first(pan_video, tmp_path):
     full = encode_segment(pan_video, 0.0, 3.0, tmp_path / "full.gif")
+    assert full.quality == encode.QUALITY
     budget = int(full.bytes * 0.9)
     out = tmp_path / "tight.gif"
     result = encode_segment(pan_video, 0.0, 3.0, out, EncodeOptions(max_bytes=budget))
     assert result.bytes == out.stat().st_size <= budget
-    assert result.fps < 12 and result.width == 160 and result.colours == 256
+    assert result.quality < full.quality and result.quality in encode.QUALITY_STEPS
+    assert (result.fps, result.width, result.colours) == (12, 160, 256)
     assert result.attempts >= 2
-    assert Image.open(out).n_frames == result.frames == round(3 * result.fps)
+    assert Image.open(out).n_frames == result.frames == 36
 
 
-def test_budget_steps_fps_then_width_then_colours(wide_pan_video, tmp_path):
+def test_budget_steps_quality_then_fps_then_width_then_colours(wide_pan_video, tmp_path):
+    lowest = encode.QUALITY_STEPS[-1]
+
     def encode_at(name, **kw):
         options = EncodeOptions(width=320, fps=12, max_bytes=None)
         return encode_segment(
             wide_pan_video, 0.0, 2.0, tmp_path / name, dataclasses.replace(options, **kw)
         )
 
-    slowest = encode_at("slowest.gif", fps=6)  # the last fps rung at full width
-    smallest = encode_at("smallest.gif", fps=6, width=160)  # the last width rung
+    plain = encode_at("plain.gif", quality=lowest)  # the last quality rung, nothing else lowered
+    slowest = encode_at("slowest.gif", quality=lowest, fps=6)  # the last fps rung at full width
+    smallest = encode_at("smallest.gif", quality=lowest, fps=6, width=160)  # the last width rung
+    # Just under the lowest quality: the frame rate must give next.
+    result = encode_at("fps.gif", max_bytes=plain.bytes - 1)
+    assert result.bytes <= plain.bytes - 1
+    assert result.quality == lowest and result.fps < 12 and result.width == 320
     # Just under the slowest full-width file: fps is exhausted, so the width must give.
     result = encode_at("width.gif", max_bytes=slowest.bytes - 1)
     assert result.bytes <= slowest.bytes - 1
-    assert result.fps == 6.0 and 160 <= result.width < 320 and result.colours == 256
+    assert (result.quality, result.fps, result.colours) == (lowest, 6.0, 256)
+    assert 160 <= result.width < 320
     # Just under the smallest 256-colour file: only the palette is left to shrink.
     result = encode_at("colours.gif", max_bytes=smallest.bytes - 1)
     assert result.bytes <= smallest.bytes - 1
     assert result.fps == 6.0 and result.width == 160 and result.colours < 256
     im = Image.open(result.path)
-    assert im.size == (result.width, result.height) and im.n_frames == 12
+    assert im.size == (result.width, result.height) and im.n_frames == result.frames <= 12
+
+
+def test_quality_is_an_option_and_lower_is_smaller(pan_video, tmp_path):
+    sizes = [encode_segment(pan_video, 0.0, 2.0, tmp_path / f"q{q}.gif",
+                            EncodeOptions(quality=q, max_bytes=None)).bytes
+             for q in (100, 60, 20)]  # fmt: skip
+    assert sizes[0] > sizes[1] > sizes[2]
+    with pytest.raises(UsageError, match="--quality"):
+        encode_segment(pan_video, 0.0, 1.0, tmp_path / "x.gif", EncodeOptions(quality=0))
 
 
 def test_an_impossible_budget_raises_and_leaves_nothing(pan_video, tmp_path):
@@ -258,6 +277,7 @@ def test_errors_name_what_is_wrong(pan_video, tmp_path):
         ({"colours": 1}, "--colours"),
         ({"dither": "random"}, "--dither"),
         ({"max_bytes": -1}, "--max-bytes"),
+        ({"quality": 101}, "--quality"),
     ]:
         with pytest.raises(UsageError, match=option):
             encode_segment(pan_video, 0.0, 1.0, tmp_path / "x.gif", EncodeOptions(**bad))

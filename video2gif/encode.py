@@ -1,13 +1,15 @@
 """Encode a chosen segment as a looping GIF (or WebP / MP4) under a byte budget.
 
-GIFs go through FFmpeg's own filters inside PyAV: lanczos scaling, ``palettegen`` with
-``stats_mode=diff`` (the palette is spent on the pixels that move, not on a static background) and
-``paletteuse`` with error-diffusion (``sierra2_4a``) or ordered (``bayer``) dithering. Frames are
-resampled to the output rate by timestamp, so variable frame rate input plays at the right speed.
+GIFs go through video2gif's own encoder (:mod:`video2gif.gif`): a palette per frame chosen in
+Oklab, light error diffusion that stays still where the picture does, transparent pixels for what
+did not visibly change, frames merged when nothing changed, and lossy LZW at lower settings, all
+driven by one ``quality`` knob (1-100). WebP and MP4 go through FFmpeg (libwebp, libx264) inside
+PyAV. Frames are resampled to the output rate by timestamp, so variable frame rate input plays at
+the right speed.
 
-A file over ``max_bytes`` is encoded again with fewer frames per second, then a smaller width,
-then fewer colours, in that order. If even the smallest setting is too big, :class:`EncodeError`
-is raised: a budget is never exceeded silently. Every file is written under a temporary name and
+A file over ``max_bytes`` is encoded again at a lower quality (GIF), then with fewer frames per
+second, then a smaller width, then (GIF) fewer colours, in that order. If even the smallest
+setting is too big, :class:`EncodeError` is raised: a budget is never exceeded silently. Every file is written under a temporary name and
 renamed, so a failure or an interrupt leaves nothing behind.
 
 Example:
@@ -32,11 +34,15 @@ import av
 import av.error
 import av.filter
 import numpy as np
+from PIL import Image
 
 from ._io import atomic_path
 from .decode import probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
+from .gif import encode_gif, settings_for
+from .gif.encoder import DITHERS as GIF_DITHERS
+from .gif.encoder import QUALITY
 
 if TYPE_CHECKING:
     from .crop import CropPath
@@ -49,17 +55,18 @@ MAX_BYTES = 8_000_000  # default size budget per file, bytes
 COLOURS = 256  # GIF palette size
 MIN_COLOURS = 2  # smallest accepted palette (COLOURS is also the largest a GIF holds)
 FORMATS = tuple(OUTPUT_FORMATS)  # the --format names; facts about each in video2gif.formats
-# Budget ladder: each step is tried only below the requested value, fps first, then width,
-# then colours (GIF only), because fewer frames hurt a GIF least and fewer colours most.
+# Budget ladder: each step is tried only below the requested value: GIF quality first (on the
+# benchmark curve it saves the most bytes per quality lost), then fps, then width, then colours
+# (GIF only), because fewer frames hurt a GIF less than a smaller picture, and fewer colours most.
+QUALITY_STEPS = (70, 50, 30)  # GIF quality
 FPS_STEPS = (10.0, 8.0, 6.0)  # frames per second
 WIDTH_STEPS = (400, 320, 240, 160)  # pixels
 COLOUR_STEPS = (128, 64, 32)  # palette entries
-# paletteuse dithering; "bayer" is ordered dithering, the others diffuse the error.
-DITHERS = ("sierra2_4a", "floyd_steinberg", "sierra2", "sierra3", "burkes", "atkinson",
-           "heckbert", "bayer", "none")  # fmt: skip
+# Dithering (video2gif.gif.dither): "bayer" is ordered, "none" is none, the others diffuse the
+# error with the kernel of that name.
+DITHERS = GIF_DITHERS
 DITHER = "sierra2_4a"  # default dithering
 DITHER_ALIASES = {"ordered": "bayer", "diffusion": "sierra2_4a"}
-BAYER_SCALE = 3  # 0-5: higher hides the cross-hatch pattern better but bands more
 WEBP_QUALITY = 75  # libwebp lossy quality, 0-100
 MP4_CRF = 20  # libx264 constant rate factor; lower is better and larger
 MP4_PRESET = "medium"
@@ -80,6 +87,7 @@ class EncodeOptions:
     format: str = DEFAULT_FORMAT  # one of FORMATS
     colours: int = COLOURS  # GIF palette size, 2-256 (ignored for webp/mp4)
     dither: str = DITHER  # one of DITHERS, or "ordered"/"diffusion"
+    quality: int = QUALITY  # GIF quality 1-100 (video2gif.gif); WebP/MP4 keep fixed settings
 
     def validate(self) -> EncodeOptions:
         """Return self, or raise UsageError naming the option at fault."""
@@ -93,6 +101,8 @@ class EncodeOptions:
             raise UsageError("--max-bytes", "must not be negative")
         if not MIN_COLOURS <= self.colours <= COLOURS:
             raise UsageError("--colours", f"{self.colours} is outside {MIN_COLOURS}-{COLOURS}")
+        if not 1 <= self.quality <= 100:
+            raise UsageError("--quality", f"{self.quality} is outside 1-100")
         if DITHER_ALIASES.get(self.dither, self.dither) not in DITHERS:
             raise UsageError("--dither", f"{self.dither!r} is not one of {', '.join(DITHERS)}")
         return self
@@ -112,6 +122,7 @@ class EncodedOutput:
     duration: float  # seconds one loop lasts
     colours: int | None  # GIF palette size; None for webp/mp4
     attempts: int = 1  # encodes tried to meet the byte budget
+    quality: int | None = None  # GIF quality setting used; None for webp/mp4
 
 
 def encode_segment(
@@ -126,7 +137,8 @@ def encode_segment(
     """Encode ``[start, end)`` seconds of ``path`` to ``out_path``, within the byte budget.
 
     The segment is decoded once, at the largest width needed; smaller attempts rescale those
-    frames. The ladder is: fps down to 6, then width down to 160 px, then colours down to 32.
+    frames. The ladder is: GIF quality down to 30, then fps down to 6, then width down to
+    160 px, then colours down to 32.
 
     Arguments:
         path: the source video.
@@ -159,26 +171,30 @@ def encode_segment(
     budget = options.max_bytes or math.inf
     ladder = _ladder(options, width)[: None if options.max_bytes else 1]  # no budget: one try
     read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
-    times, images, stop = _read_segment(path, start, end, read_width, {f for f, _, _ in ladder})
+    times, images, stop = _read_segment(path, start, end, read_width, {r.fps for r in ladder})
     if crop is not None:
         images = crop.apply(times, images)
     out_path = Path(out_path)
     attempts, measured = 0, None
     with _output(out_path) as tmp:
-        for rung, (fps, w, colours) in enumerate(ladder):
-            frames, holds = _resample(times, images, start, stop, fps)
+        for n, rung in enumerate(ladder):
+            frames, holds = _resample(times, images, start, stop, rung.fps)
             if shape is not None:  # the loop is shaped on frames, before any writer sees them
-                frames, holds = shape(frames, holds, fps)
-            setting = (len(frames), w, colours or 2)
-            if measured and rung < len(ladder) - 1:
-                if _estimate(measured, setting) > budget * SKIP_MARGIN:
-                    continue  # hopeless: do not spend an encode on it (the last rung always runs)
-            size = _write(options.format, frames, holds, fps, tmp, w, colours, options.dither)
+                frames, holds = shape(frames, holds, rung.fps)
+            setting = (len(frames), rung.width, rung.colours or 2)
+            # hopeless at the quality just measured: do not spend an encode on it (the last rung
+            # always runs)
+            if (measured and measured[0] == rung.quality and n < len(ladder) - 1
+                    and _estimate(measured[1:], setting) > budget * SKIP_MARGIN):
+                continue
+            size = _write(options.format, frames, holds, rung.fps, tmp, rung.width, rung.colours,
+                          options.dither, rung.quality)
             attempts += 1
             if size[2] <= budget:
-                return _result(out_path, options.format, size, fps, holds, colours, attempts)
-            measured = (*setting, size[2])
-        smallest = f"{fps:g} fps, {size[0]} px" + (f", {colours} colours" if colours else "")
+                return _result(out_path, options.format, size, rung, attempts)
+            measured = (rung.quality, *setting, size[2])
+        smallest = f"{rung.fps:g} fps, {size[0]} px" + (
+            f", {rung.colours} colours, quality {rung.quality}" if rung.colours else "")
         raise EncodeError(
             out_path,
             f"cannot meet --max-bytes {options.max_bytes}: the smallest setting "
@@ -195,8 +211,9 @@ def write_gif(
     width: int | None = None,
     colours: int = COLOURS,
     dither: str = "sierra2_4a",
+    quality: int = QUALITY,
 ) -> EncodedOutput:
-    """Write rgb24 frames as a GIF that loops forever, with one palette from the moving pixels.
+    """Write rgb24 frames as a GIF that loops forever (see :mod:`video2gif.gif`).
 
     Arguments:
         frames: H×W×3 uint8 images, all the same size.
@@ -205,6 +222,7 @@ def write_gif(
         width: scale to this width (lanczos, even height); None keeps the frames' size.
         colours: palette size, 2-256.
         dither: one of DITHERS (or "ordered"/"diffusion").
+        quality: 1-100; lower gives smaller files (see README, "GIF quality").
 
     Returns:
         EncodedOutput describing the file.
@@ -217,7 +235,7 @@ def write_gif(
         >>> write_gif(frames, "black.gif", fps=12).frames  # doctest: +SKIP
         12
     """
-    return _write_file("gif", frames, out_path, fps, holds, width, colours, dither)
+    return _write_file("gif", frames, out_path, fps, holds, width, colours, dither, quality)
 
 
 def write_webp(
@@ -234,7 +252,7 @@ def write_webp(
         >>> write_webp(frames, "clip.webp", fps=12).format  # doctest: +SKIP
         'webp'
     """
-    return _write_file("webp", frames, out_path, fps, holds, width, None, "")
+    return _write_file("webp", frames, out_path, fps, holds, width, None, "", None)
 
 
 def write_mp4(
@@ -251,17 +269,21 @@ def write_mp4(
         >>> write_mp4(frames, "clip.mp4", fps=12).height % 2  # doctest: +SKIP
         0
     """
-    return _write_file("mp4", frames, out_path, fps, holds, width, None, "")
+    return _write_file("mp4", frames, out_path, fps, holds, width, None, "", None)
 
 
-def _write_file(fmt, frames, out_path, fps, holds, width, colours, dither) -> EncodedOutput:
+def _write_file(fmt, frames, out_path, fps, holds, width, colours, dither, quality
+                ) -> EncodedOutput:
     holds = list(holds) if holds is not None else [1] * len(frames)
     if not frames or len(holds) != len(frames) or min(holds) < 1:
         raise UsageError("holds", "need one or more frames and one hold of >= 1 tick per frame")
     out_path = Path(out_path)
+    if fmt == "gif" and DITHER_ALIASES.get(dither, dither) not in DITHERS:
+        raise EncodeError(out_path, f"could not be written (unknown dither {dither!r})")
+    rung = _Rung(quality, fps, width or frames[0].shape[1], colours)
     with _output(out_path) as tmp:
-        size = _write(fmt, frames, holds, fps, tmp, width or frames[0].shape[1], colours, dither)
-    return _result(out_path, fmt, size, fps, holds, colours, 1)
+        size = _write(fmt, frames, holds, fps, tmp, rung.width, colours, dither, quality)
+    return _result(out_path, fmt, size, rung, 1, holds=holds)
 
 
 @contextmanager
@@ -279,25 +301,42 @@ def _output(out_path: Path) -> Iterator[Path]:
         raise EncodeError(out_path, f"could not be written ({reason})") from None
 
 
-def _result(out_path, fmt, size, fps, holds, colours, attempts) -> EncodedOutput:
-    w, h, n_bytes = size
+@dataclass(frozen=True)
+class _Rung:
+    """One setting of the budget ladder."""
+
+    quality: int | None  # GIF only
+    fps: float
+    width: int
+    colours: int | None  # GIF only
+
+
+def _result(out_path, fmt, size, rung: _Rung, attempts, holds=None) -> EncodedOutput:
+    w, h, n_bytes, stored = size
     return EncodedOutput(
-        path=out_path, format=fmt, bytes=n_bytes, width=w, height=h, fps=float(fps),
-        frames=len(holds), duration=sum(holds) / fps, colours=colours, attempts=attempts,
+        path=out_path, format=fmt, bytes=n_bytes, width=w, height=h, fps=float(rung.fps),
+        frames=len(stored), duration=sum(stored) / rung.fps, colours=rung.colours,
+        attempts=attempts, quality=rung.quality if fmt == "gif" else None,
     )  # fmt: skip
 
 
-def _ladder(options: EncodeOptions, width: int) -> list[tuple[float, int, int | None]]:
-    """(fps, width, colours) settings to try, largest first."""
+def _ladder(options: EncodeOptions, width: int) -> list[_Rung]:
+    """Settings to try, largest first: quality, then fps, then width, then colours."""
+    gif = options.format == "gif"
+    qualities = [options.quality] + [q for q in QUALITY_STEPS if q < options.quality]
+    if not gif:
+        qualities = [None]
     rates = [options.fps] + [f for f in FPS_STEPS if f < options.fps]
     widths = [width] + [w for w in WIDTH_STEPS if w < width]
     palettes: list[int | None] = [None]
-    if options.format == "gif":
+    if gif:
         palettes = [options.colours] + [c for c in COLOUR_STEPS if c < options.colours]
+    q, f, w, c = qualities[-1], rates[-1], widths[-1], palettes[0]
     return (
-        [(f, widths[0], palettes[0]) for f in rates]
-        + [(rates[-1], w, palettes[0]) for w in widths[1:]]
-        + [(rates[-1], widths[-1], c) for c in palettes[1:]]
+        [_Rung(x, rates[0], widths[0], c) for x in qualities]
+        + [_Rung(q, x, widths[0], c) for x in rates[1:]]
+        + [_Rung(q, f, x, c) for x in widths[1:]]
+        + [_Rung(q, f, w, x) for x in palettes[1:]]
     )
 
 
@@ -367,47 +406,40 @@ def _resample(times, images, start, stop, fps) -> tuple[list[np.ndarray], list[i
     return frames, holds
 
 
-def _write(fmt, frames, holds, fps, path: Path, width, colours, dither) -> tuple[int, int, int]:
-    """Encode to ``path`` (not atomic); returns (width, height, bytes)."""
+def _write(fmt, frames, holds, fps, path: Path, width, colours, dither, quality
+           ) -> tuple[int, int, int, list[int]]:
+    """Encode to ``path`` (not atomic); returns (width, height, bytes, ticks of each stored
+    frame)."""
+    width = max(2, width - width % 2)  # yuv420p needs even sizes; the height is made even too
+    if fmt == "gif":
+        frames = _scaled(frames, width)
+        settings = settings_for(quality or QUALITY, colours or COLOURS,
+                                DITHER_ALIASES.get(dither, dither))
+        encoded = encode_gif(frames, holds, fps, settings)
+        path.write_bytes(encoded.data)
+        return encoded.width, encoded.height, path.stat().st_size, list(encoded.holds)
     rate = Fraction(fps).limit_denominator(1001)
-    width = max(2, width - width % 2)  # yuv420p needs even sizes; height follows from "-2"
     graph = av.filter.Graph()
     h, w = frames[0].shape[:2]
     source = graph.add_buffer(width=w, height=h, format="rgb24", time_base=1 / rate)
     scale = graph.add("scale", f"{width}:-2:flags=lanczos")
     source.link_to(scale)
-    if fmt == "gif":
-        last = _palette_filters(graph, scale, colours, DITHER_ALIASES.get(dither, dither))
-    else:
-        last = graph.add("format", "yuv420p")
-        scale.link_to(last)
+    last = graph.add("format", "yuv420p")
+    scale.link_to(last)
     last.link_to(graph.add("buffersink"))
     graph.configure()
     out = _run(graph, frames, holds, 1 / rate)
-    _mux(fmt, out, path, rate, final_ticks=holds[-1])
-    return out[0].width, out[0].height, path.stat().st_size
+    _mux(fmt, out, path, rate)
+    return out[0].width, out[0].height, path.stat().st_size, list(holds)
 
 
-def _palette_filters(graph, scale, colours: int, dither: str):
-    """scale → split → palettegen (one palette for the clip) → paletteuse; returns paletteuse.
-
-    ``reserve_transparent`` keeps one entry transparent so the GIF encoder can leave unchanged
-    pixels transparent between frames (FFmpeg's default), losslessly: on the shared real clips
-    this saved 0-28% of the bytes, at the cost of one colour.
-    """
-    split = graph.add("split")
-    palettegen = graph.add(
-        "palettegen", f"max_colors={colours}:reserve_transparent=1:stats_mode=diff"
-    )
-    options = f"dither={dither}:diff_mode=rectangle"
-    if dither == "bayer":
-        options += f":bayer_scale={BAYER_SCALE}"
-    paletteuse = graph.add("paletteuse", options)
-    scale.link_to(split)
-    split.link_to(paletteuse, 0, 0)
-    split.link_to(palettegen, 1, 0)
-    palettegen.link_to(paletteuse, 0, 1)
-    return paletteuse
+def _scaled(frames, width: int) -> list[np.ndarray]:
+    """Frames resized (lanczos) to ``width`` and an even height, as FFmpeg's ``scale=W:-2``."""
+    h, w = frames[0].shape[:2]
+    height = max(2, 2 * math.floor(width * h / w / 2 + 0.5))
+    if (w, h) == (width, height):
+        return list(frames)
+    return [np.asarray(Image.fromarray(f).resize((width, height), Image.LANCZOS)) for f in frames]
 
 
 def _run(graph, frames, holds, time_base) -> list[av.VideoFrame]:
@@ -420,7 +452,7 @@ def _run(graph, frames, holds, time_base) -> list[av.VideoFrame]:
         graph.push(frame)
         pts += hold
         out.extend(_drain(graph))
-    graph.push(None)  # palettegen emits its palette only at the end of the stream
+    graph.push(None)  # flush
     out.extend(_drain(graph))
     return out
 
@@ -434,23 +466,17 @@ def _drain(graph) -> list[av.VideoFrame]:
             return out
 
 
-def _mux(fmt: str, frames: list[av.VideoFrame], path: Path, rate: Fraction, final_ticks: int):
-    container_options = {}
-    if fmt == "gif":
-        # loop=0 loops forever; the last frame's delay is in centiseconds.
-        final_cs = max(1, round(100 * final_ticks / rate))
-        codec, pix_fmt, codec_options = "gif", "pal8", {}
-        container_options = {"loop": "0", "final_delay": str(final_cs)}
-    elif fmt == "webp":
-        codec, pix_fmt, codec_options = "libwebp_anim", "yuv420p", {"quality": str(WEBP_QUALITY)}
+def _mux(fmt: str, frames: list[av.VideoFrame], path: Path, rate: Fraction):
+    if fmt == "webp":
+        codec, codec_options = "libwebp_anim", {"quality": str(WEBP_QUALITY)}
         container_options = {"loop": "0"}
     else:
-        codec, pix_fmt = "libx264", "yuv420p"
+        codec = "libx264"
         codec_options = {"crf": str(MP4_CRF), "preset": MP4_PRESET}
         container_options = {"movflags": "+faststart"}
     with av.open(str(path), "w", format=fmt, options=container_options) as container:
         stream = container.add_stream(codec, rate=rate, options=codec_options)
-        stream.width, stream.height, stream.pix_fmt = frames[0].width, frames[0].height, pix_fmt
+        stream.width, stream.height, stream.pix_fmt = frames[0].width, frames[0].height, "yuv420p"
         stream.codec_context.time_base = 1 / rate
         for frame in frames:
             container.mux(stream.encode(frame))

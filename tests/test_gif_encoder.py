@@ -1,0 +1,160 @@
+"""video2gif.gif: the encoder's own exactness, checked by decoding its GIFs with Pillow."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from video2gif.gif import Settings, encode_gif, lzw, settings_for, writer
+from video2gif.gif.colour import L_WEIGHT, oklab_to_srgb, srgb_to_oklab
+from video2gif.gif.quantize import build_palette
+
+from . import synthetic
+
+
+def decode(data: bytes) -> tuple[Image.Image, list[int], list[np.ndarray]]:
+    """The GIF, each frame's delay in ms, and each frame as shown (composited) in RGB."""
+    im = Image.open(io.BytesIO(data))
+    delays, pictures = [], []
+    for k in range(im.n_frames):
+        im.seek(k)
+        delays.append(im.info["duration"])
+        pictures.append(np.asarray(im.convert("RGB")))
+    return im, delays, pictures
+
+
+def few_colour_frames(n: int = 12, size=(40, 64)) -> list[np.ndarray]:
+    """A 6-colour picture with a square moving over it and a slow change in one corner."""
+    rng = np.random.default_rng(5)
+    colours = rng.integers(0, 256, (6, 3), dtype=np.uint8)
+    base = colours[rng.integers(0, 6, size)]
+    frames = []
+    for i in range(n):
+        f = base.copy()
+        f[5:15, 3 * i : 3 * i + 10] = colours[i % 6]
+        f[-8:, -8:] = np.clip(base[-8:, -8:].astype(int) + i, 0, 255)  # 1 level per frame
+        frames.append(f)
+    return frames
+
+
+def oklab_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.norm(srgb_to_oklab(a) - srgb_to_oklab(b), axis=-1)
+
+
+def test_oklab_round_trip():
+    rgb = np.random.default_rng(0).integers(0, 256, (5000, 3), dtype=np.uint8)
+    assert np.abs(oklab_to_srgb(srgb_to_oklab(rgb)).astype(int) - rgb).max() <= 1
+    white = srgb_to_oklab(np.array([255, 255, 255], np.uint8))
+    assert white[0] == pytest.approx(L_WEIGHT, abs=1e-3) and np.abs(white[1:]).max() < 1e-3
+
+
+@pytest.mark.parametrize("min_size,n", [(2, 4), (5, 32), (8, 256)])
+def test_exact_lzw_decodes_to_the_same_indices(min_size, n):
+    """Random indices (worst case: the table fills and clears many times) survive Pillow."""
+    rng = np.random.default_rng(min_size)
+    idx = rng.integers(0, n, (97, 131), dtype=np.uint8)
+    idx[40:60] = 1  # long runs too
+    data, used = lzw.encode(idx, min_size)
+    assert np.array_equal(used, idx)
+    palette = rng.integers(0, 256, (n, 3), dtype=np.uint8)
+    gif = (writer.header(131, 97) + writer.frame((0, 0, 131, 97), palette, data, 10, None)
+           + writer.TRAILER)  # fmt: skip
+    im = Image.open(io.BytesIO(gif))
+    assert np.array_equal(np.asarray(im.convert("RGB")), palette[idx])
+
+
+def test_frame_count_timing_and_loop():
+    frames = [synthetic.textured(s)[:48, :80] for s in range(5)]
+    holds = [1, 3, 2, 1, 4]
+    g = encode_gif(frames, holds, 12.5, settings_for(90), keep_shown=True)
+    im, delays, pictures = decode(g.data)
+    assert im.info["loop"] == 0 and im.n_frames == 5 == len(g.holds)
+    assert g.holds == tuple(holds)
+    assert delays == [10 * d for d in g.delays_cs] == [80, 240, 160, 80, 320]
+    assert sum(delays) == pytest.approx(1000 * sum(holds) / 12.5, abs=10)
+    for shown, picture in zip(g.shown, pictures):
+        assert np.array_equal(shown, picture)
+
+
+def test_delays_keep_the_loop_length_at_rates_centiseconds_cannot_hold():
+    frames = [np.full((8, 8, 3), 20 * i, np.uint8) for i in range(12)]
+    g = encode_gif(frames, [1] * 12, 12.0)
+    assert set(g.delays_cs) <= {8, 9} and sum(g.delays_cs) == 100
+
+
+@pytest.mark.parametrize("quality", [100, 90, 50, 10])
+def test_what_is_decoded_is_what_the_encoder_meant_within_its_tolerance(quality):
+    """Transparency, cropping, merging and lossy coding: Pillow's composited frame equals the
+    encoder's own screen exactly, and (every colour in the palette, no dithering) each pixel is
+    within the settings' declared tolerance of the source."""
+    frames = few_colour_frames()
+    settings = replace(settings_for(quality), dither="none")
+    g = encode_gif(frames, [1] * len(frames), 12, settings, keep_shown=True)
+    _, _, pictures = decode(g.data)
+    assert len(pictures) == len(g.holds) and sum(g.holds) == len(frames)
+    tick = 0
+    for shown, picture, hold in zip(g.shown, pictures, g.holds):
+        assert np.array_equal(shown, picture)
+        for source in frames[tick : tick + hold]:  # a merged frame stands for all its ticks
+            assert oklab_distance(picture, source).max() <= settings.tolerance + 1e-4
+        tick += hold
+    if quality == 100:  # nothing lossy: the moving square is drawn exactly where it is
+        assert all(np.array_equal(p[5:15], f[5:15]) for p, f in zip(pictures, frames))
+
+
+def test_unchanged_pixels_are_transparent_and_frames_cropped():
+    frames = few_colour_frames()
+    g = encode_gif(frames, [1] * len(frames), 12, settings_for(100))
+    controls = g.data.split(b"\x21\xf9\x04")[1:]  # graphic control extensions, one per frame
+    assert len(controls) == len(frames)
+    assert [c[0] & 1 for c in controls] == [0] + [1] * (len(frames) - 1)  # transparency flag
+    assert all((c[0] >> 2) & 7 == writer.DISPOSE_KEEP for c in controls)
+    im = Image.open(io.BytesIO(g.data))
+    im.seek(3)
+    left, top = im.tile[0][1][:2]
+    assert (left, top) == (6, 5)  # cropped: from where the square was (x 6) to the corner
+
+
+def test_identical_frames_merge_into_one_longer_frame():
+    a, b = synthetic.textured(1)[:32, :32], synthetic.textured(2)[:32, :32]
+    g = encode_gif([a, a.copy(), a.copy(), b], [1, 2, 1, 1], 10, keep_shown=True)
+    assert g.holds == (4, 1) and g.delays_cs == (40, 10)
+    _, delays, pictures = decode(g.data)
+    assert delays == [400, 100] and len(pictures) == 2
+
+
+def test_lower_quality_gives_smaller_files_of_the_same_frames():
+    gen = synthetic.moving(2, speed=1)
+    frames = [gen(i) for i in range(12)]
+    sizes = [len(encode_gif(frames, [1] * 12, 12, settings_for(q)).data) for q in (100, 70, 30)]
+    assert sizes[0] > sizes[1] > sizes[2]
+
+
+def test_palette_keeps_few_colours_exactly_and_stays_in_budget():
+    rgb = np.array([[1, 2, 3], [200, 100, 0], [1, 2, 3]], np.uint8)
+    assert sorted(map(tuple, build_palette(rgb, srgb_to_oklab(rgb), 8))) == [(1, 2, 3),
+                                                                          (200, 100, 0)]
+    many = np.random.default_rng(1).integers(0, 256, (20000, 3), dtype=np.uint8)
+    assert len(build_palette(many, srgb_to_oklab(many), 16)) <= 16
+
+
+@pytest.mark.parametrize("dither", ["sierra2_4a", "floyd_steinberg", "atkinson", "bayer", "none"])
+def test_every_dither_decodes_exactly(dither):
+    frames = [synthetic.textured(s)[:32, :48] for s in range(3)]
+    g = encode_gif(frames, [1, 1, 1], 10, replace(Settings(), dither=dither, colours=16),
+                   keep_shown=True)
+    _, _, pictures = decode(g.data)
+    assert all(np.array_equal(s, p) for s, p in zip(g.shown, pictures))
+    assert all(len(np.unique(p.reshape(-1, 3), axis=0)) <= 16 * 3 for p in pictures)
+
+
+def test_bad_settings_are_refused():
+    frame = [np.zeros((4, 4, 3), np.uint8)]
+    with pytest.raises(ValueError, match="dither"):
+        encode_gif(frame, [1], 10, Settings(dither="random"))
+    with pytest.raises(ValueError, match="colours"):
+        encode_gif(frame, [1], 10, Settings(colours=1))

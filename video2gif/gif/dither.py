@@ -1,0 +1,135 @@
+"""Map a frame to palette indices, dithered, leaving pixels that need no redraw transparent.
+
+Error diffusion runs in Oklab over the pixels being drawn only: a pixel kept from the previous
+frame neither takes nor passes on error, so a still background keeps exactly the dots it had and
+does not shimmer while something moves in front of it. Ordered dithering (an 8×8 Bayer matrix)
+is still by construction and compresses better, but shows its cross-hatch.
+
+Besides the indices, the error-diffusion pass returns what each drawn pixel *wanted* to be (its
+colour plus the error diffused into it): the lossy LZW coder measures substitutions against that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+from .quantize import nearest_sorted
+
+# (rows below, columns right, weight) of each error-diffusion kernel, named as FFmpeg names them.
+KERNELS = {
+    "floyd_steinberg": [(0, 1, 7 / 16), (1, -1, 3 / 16), (1, 0, 5 / 16), (1, 1, 1 / 16)],
+    "sierra2_4a": [(0, 1, 2 / 4), (1, -1, 1 / 4), (1, 0, 1 / 4)],
+    "sierra2": [(0, 1, 4 / 16), (0, 2, 3 / 16), (1, -2, 1 / 16), (1, -1, 2 / 16), (1, 0, 3 / 16),
+                (1, 1, 2 / 16), (1, 2, 1 / 16)],
+    "sierra3": [(0, 1, 5 / 32), (0, 2, 3 / 32), (1, -2, 2 / 32), (1, -1, 4 / 32), (1, 0, 5 / 32),
+                (1, 1, 4 / 32), (1, 2, 2 / 32), (2, -1, 2 / 32), (2, 0, 3 / 32), (2, 1, 2 / 32)],
+    "burkes": [(0, 1, 8 / 32), (0, 2, 4 / 32), (1, -2, 2 / 32), (1, -1, 4 / 32), (1, 0, 8 / 32),
+               (1, 1, 4 / 32), (1, 2, 2 / 32)],
+    "atkinson": [(0, 1, 1 / 8), (0, 2, 1 / 8), (1, -1, 1 / 8), (1, 0, 1 / 8), (1, 1, 1 / 8),
+                 (2, 0, 1 / 8)],
+    "heckbert": [(0, 1, 3 / 8), (1, 0, 3 / 8), (1, 1, 2 / 8)],
+}  # fmt: skip
+ORDERED = ("bayer", "none")  # not error diffusion
+MAX_ERROR = 0.08  # Oklab; diffused error is clipped so one outlier cannot streak across a row
+ORDERED_SPREAD = 0.035  # Oklab lightness swing of the Bayer pattern (chroma gets half)
+
+
+def _bayer(n: int) -> np.ndarray:
+    m = np.zeros((1, 1))
+    while m.shape[0] < n:
+        m = np.block([[4 * m, 4 * m + 2], [4 * m + 3, 4 * m + 1]])
+    return ((m + 0.5) / m.size - 0.5).astype(np.float32)  # centred thresholds in (-0.5, 0.5)
+
+
+BAYER = _bayer(8)
+
+
+@jit
+def _diffuse(lab, draw, ps, order, kernel, strength, max_error, transparent, idx, want):
+    # strength: H×W, the share of each pixel's error passed on
+    h, w = draw.shape
+    err = np.zeros((h + 3, w + 4, 3), np.float32)  # 2 rows and 2 columns of margin each side
+    for y in range(h):
+        for x in range(w):
+            if not draw[y, x]:
+                idx[y, x] = transparent
+                for c in range(3):
+                    want[y, x, c] = lab[y, x, c]
+                continue
+            v = np.empty(3, np.float32)
+            for c in range(3):
+                e = min(max(err[y, x + 2, c], -max_error), max_error)
+                v[c] = lab[y, x, c] + e
+                want[y, x, c] = v[c]
+            j, _d = nearest_sorted(ps, v[0], v[1], v[2])
+            idx[y, x] = order[j]
+            for c in range(3):
+                e = (v[c] - ps[j, c]) * strength[y, x]
+                for r in range(kernel.shape[0]):
+                    err[y + int(kernel[r, 0]), x + 2 + int(kernel[r, 1]), c] += e * kernel[r, 2]
+
+
+@jit
+def _ordered(lab, draw, ps, order, bayer, spread, transparent, idx, want):
+    h, w = draw.shape
+    n = bayer.shape[0]
+    for y in range(h):
+        for x in range(w):
+            for c in range(3):
+                want[y, x, c] = lab[y, x, c]
+            if not draw[y, x]:
+                idx[y, x] = transparent
+                continue
+            t = bayer[y % n, x % n] * spread
+            j, _d = nearest_sorted(ps, lab[y, x, 0] + t, lab[y, x, 1] + t * 0.5,
+                                   lab[y, x, 2] + t * 0.5)
+            idx[y, x] = order[j]
+
+
+def remap(lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: str,
+          strength: float, transparent: int, edge_scale: float = 0.0,
+          max_error: float = MAX_ERROR
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (uint8 H×W) for the Oklab frame ``lab`` and the colours each pixel wanted.
+
+    ``draw`` marks the pixels to draw; the others get ``transparent``. ``method`` is a name from
+    KERNELS, "bayer" (ordered) or "none"; ``strength`` (0-1) scales the diffused error.
+    ``edge_scale`` > 0 lowers it where the picture is busy (see :func:`dither_map`).
+    """
+    ps, order = _sorted(lab_palette)
+    idx = np.empty(draw.shape, np.uint8)
+    want = np.empty(lab.shape, np.float32)
+    lab = np.ascontiguousarray(lab, np.float32)
+    if method in KERNELS:
+        kernel = np.array(KERNELS[method], np.float32)
+        smap = dither_map(lab, edge_scale) * np.float32(strength)
+        _diffuse(lab, draw, ps, order, kernel, smap, np.float32(max_error), transparent, idx,
+                 want)
+    else:
+        spread = np.float32(ORDERED_SPREAD * strength if method == "bayer" else 0.0)
+        _ordered(lab, draw, ps, order, BAYER, spread, transparent, idx, want)
+    return idx, want
+
+
+def dither_map(lab: np.ndarray, edge_scale: float) -> np.ndarray:
+    """Per-pixel share of error to diffuse: 1 in smooth areas, where banding would show, falling
+    where lightness varies by about ``edge_scale`` between neighbours, where texture hides banding
+    and dither noise only blurs detail (pngquant's "dither map" idea). 0 turns this off."""
+    h, w = lab.shape[:2]
+    if edge_scale <= 0:
+        return np.ones((h, w), np.float32)
+    light = lab[..., 0]
+    busy = np.zeros((h, w), np.float32)
+    dy = np.abs(np.diff(light, axis=0))
+    dx = np.abs(np.diff(light, axis=1))
+    busy[1:] += dy
+    busy[:-1] += dy
+    busy[:, 1:] += dx
+    busy[:, :-1] += dx
+    return 1.0 / (1.0 + (busy / np.float32(4 * edge_scale)) ** 2)
+
+
+def _sorted(lab_palette):
+    order = np.argsort(lab_palette[:, 0], kind="stable").astype(np.int32)
+    return np.ascontiguousarray(lab_palette[order], np.float32), order

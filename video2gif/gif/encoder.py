@@ -1,0 +1,176 @@
+"""The frame loop: which pixels to redraw, each frame's palette, dithering, lossy LZW, timing.
+
+For every frame after the first, a pixel is redrawn only where the source has moved more than
+``keep_tolerance`` (Oklab) away from the colour it had when that pixel was last drawn; the rest
+stays transparent, so the previous frame shows through unchanged. Comparing with the colour at
+the last *draw* (not the previous frame) bounds the drift: a slow fade is redrawn once it has
+changed visibly, never left behind. The frame is cropped to the box around what is redrawn, and a
+frame with nothing to redraw is merged into the one before it (its time is added to that frame's
+delay). Each frame gets its own palette of the colours it draws, started from the previous
+frame's palette so neighbouring frames agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import lzw, writer
+from .colour import srgb_to_oklab
+from .dither import KERNELS, ORDERED, dither_map, remap
+from .quantize import build_palette
+
+QUALITY = 90  # default of the one knob, 1-100
+# quality → (keep tolerance, lossy tolerance, dither strength), linear between these anchors,
+# chosen on benchmarks/gif_quality.py: redrawing less is the cheapest saving per lost quality,
+# lossy LZW comes second, and dithering pays for itself (SSIMULACRA2 sees banding) only weakly.
+QUALITY_ANCHORS = (
+    (1, 0.060, 0.120, 0.10),
+    (50, 0.024, 0.040, 0.25),
+    (70, 0.016, 0.020, 0.30),
+    (90, 0.010, 0.000, 0.35),
+    (100, 0.004, 0.000, 0.40),
+)
+DITHERS = (*KERNELS, *ORDERED)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the encoder decides with; :func:`settings_for` derives it from ``quality``."""
+
+    colours: int = 256  # palette entries per frame, transparency included (2-256)
+    dither: str = "sierra2_4a"  # a name from dither.KERNELS, "bayer" or "none"
+    dither_strength: float = 0.35  # 0-1
+    dither_edges: float = 0.0  # Oklab lightness step at which dithering halves; 0: everywhere
+    dither_max: float = 0.02  # Oklab; larger diffused errors are clipped
+    smooth_weight: float = 3.0  # extra palette weight of pixels in smooth areas (banding shows)
+    smooth_scale: float = 0.01  # Oklab lightness step between neighbours that counts as busy
+    keep_tolerance: float = 0.010  # Oklab
+    keep_blur: bool = False  # judge change on 3×3 means (noise cancels), single pixels at 2.5×
+    lossy_tolerance: float = 0.0  # Oklab; 0 codes exactly
+
+    @property
+    def tolerance(self) -> float:
+        """Oklab distance within which every shown pixel matches its source when the palette
+        holds every colour of the frame and nothing is dithered: an unredrawn pixel moved at
+        most ``keep_tolerance``, a lossy substitution at most twice ``lossy_tolerance``."""
+        return max(self.keep_tolerance, 2 * self.lossy_tolerance)
+
+
+def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
+    """Settings for ``quality`` 1-100 (100: exact LZW, redraw any visible change)."""
+    q = min(max(quality, 1), 100)
+    qs = [a[0] for a in QUALITY_ANCHORS]
+    keep, lossy, strength = (float(np.interp(q, qs, [a[k] for a in QUALITY_ANCHORS]))
+                             for k in (1, 2, 3))
+    return Settings(colours=colours, dither=dither, dither_strength=strength,
+                    keep_tolerance=keep, lossy_tolerance=lossy)
+
+
+@dataclass(frozen=True)
+class GifEncoding:
+    """A GIF in memory and what each of its frames shows."""
+
+    data: bytes
+    width: int
+    height: int
+    holds: tuple[int, ...]  # ticks each stored frame is shown (merged frames add up)
+    delays_cs: tuple[int, ...]  # the same in GIF centiseconds
+    shown: tuple[np.ndarray, ...] | None  # the screen after each stored frame (if asked for)
+
+
+def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
+               settings: Settings | None = None, *, keep_shown: bool = False) -> GifEncoding:
+    """Encode H×W×3 uint8 ``frames``, frame ``i`` shown ``holds[i]`` ticks of ``1/fps`` s."""
+    s = settings or Settings()
+    if s.dither not in DITHERS:
+        raise ValueError(f"unknown dither {s.dither!r}")
+    if not 2 <= s.colours <= 256:
+        raise ValueError(f"colours {s.colours} is outside 2-256")
+    h, w = frames[0].shape[:2]
+    canvas_rgb = np.zeros((h, w, 3), np.uint8)
+    canvas_lab = np.zeros((h, w, 3), np.float32)
+    drawn_lab = np.zeros((h, w, 3), np.float32)  # the source colour when each pixel was drawn
+    stored: list[list] = []  # [box, palette, image data, ticks, transparent]
+    shown: list[np.ndarray] = []
+    start = None
+    keep2 = np.float32(s.keep_tolerance**2)
+    for i, (image, hold) in enumerate(zip(frames, holds)):
+        lab = srgb_to_oklab(image)
+        if i == 0:
+            draw = np.ones((h, w), bool)
+        else:
+            draw = _changed(lab - drawn_lab, keep2, s.keep_blur)
+            if not draw.any():  # nothing visible changed: the previous frame just lasts longer
+                stored[-1][3] += hold
+                continue
+        y0, y1, x0, x1 = _box(draw)
+        crop = (slice(y0, y1), slice(x0, x1))
+        transparent = None if i == 0 else s.colours - 1
+        n_real = s.colours if transparent is None else s.colours - 1
+        sel = draw[crop]
+        weights = None
+        if s.smooth_weight > 0:
+            smooth = dither_map(lab[crop], s.smooth_scale)
+            weights = (1.0 + s.smooth_weight * smooth[sel]).astype(np.float64)
+        palette = build_palette(image[crop][sel], lab[crop][sel], n_real,
+                                start if start is not None and len(start) == n_real else None,
+                                weights)
+        pal_lab = srgb_to_oklab(palette)
+        start = pal_lab
+        t_index = len(palette) if transparent is not None else -1
+        idx, _wanted = remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
+                    max(t_index, 0), s.dither_edges, s.dither_max)
+        lab256 = np.zeros((256, 3), np.float32)
+        lab256[: len(palette)] = pal_lab
+        n_entries = len(palette) + (transparent is not None)
+        min_size = max(2, writer.table_bits(n_entries) + 1)
+        data, used = lzw.encode(idx, min_size, tolerance=s.lossy_tolerance,
+                                lab_palette=lab256, canvas=canvas_lab[crop], transparent=t_index)
+        painted = used != t_index if t_index >= 0 else np.ones(used.shape, bool)
+        region = canvas_rgb[crop]
+        region[painted] = palette[used[painted]]
+        canvas_lab[crop][painted] = pal_lab[used[painted]]
+        drawn_lab[crop][painted] = lab[crop][painted]
+        table = palette if t_index < 0 else np.vstack([palette, np.zeros((1, 3), np.uint8)])
+        stored.append([(x0, y0, x1 - x0, y1 - y0), table, data, hold,
+                       t_index if t_index >= 0 else None])
+        if keep_shown:
+            shown.append(canvas_rgb.copy())
+    ticks = [f[3] for f in stored]
+    delays = _delays(ticks, fps)
+    parts = [writer.header(w, h)]
+    for (box, table, data, _ticks, transparent), delay in zip(stored, delays):
+        parts.append(writer.frame(box, table, data, delay, transparent))
+    parts.append(writer.TRAILER)
+    return GifEncoding(b"".join(parts), w, h, tuple(ticks), tuple(delays),
+                       tuple(shown) if keep_shown else None)
+
+
+def _changed(diff: np.ndarray, tol2: np.float32, blur: bool) -> np.ndarray:
+    d2 = np.einsum("ijk,ijk->ij", diff, diff)
+    if not blur:
+        return d2 > tol2
+    m = diff.copy()
+    m[1:] += diff[:-1]
+    m[:-1] += diff[1:]
+    n = m.copy()
+    n[:, 1:] += m[:, :-1]
+    n[:, :-1] += m[:, 1:]
+    n /= 9.0
+    return (np.einsum("ijk,ijk->ij", n, n) > tol2) | (d2 > tol2 * 6.25)
+
+
+def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    rows = np.flatnonzero(mask.any(1))
+    cols = np.flatnonzero(mask.any(0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _delays(ticks: Sequence[int], fps: float) -> list[int]:
+    """Centiseconds per frame, rounded on the running total so the loop keeps its length."""
+    edges = np.round(100.0 * np.cumsum([0, *ticks]) / fps).astype(int)
+    return [max(1, int(d)) for d in np.diff(edges)]
+

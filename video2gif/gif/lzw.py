@@ -1,0 +1,173 @@
+"""The GIF variant of LZW (variable code width up to 12 bits, clear code when the table is full),
+exact or lossy.
+
+Lossy coding, as gifsicle's ``--lossy`` does it: when the string being built has no continuation
+with the next pixel's exact colour, any existing continuation whose colour lies within a tolerance
+(Oklab distance) of it is taken instead, so strings grow longer and codes fewer. The difference is
+carried on to the next pixels (decaying, and never more than the tolerance), so a run of
+substitutions cannot drift in one direction, and no shown colour is further than twice the
+tolerance from the one the ditherer chose.
+The transparent index is a candidate too, where the colour already on screen is close enough.
+The coder writes the indices it really used back into its input, so the caller knows exactly what
+each frame shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+
+MAX_CODES = 4096  # 12-bit codes, the GIF maximum
+CARRY_DECAY = 0.6  # share of a substitution's error handed to the next pixel
+
+
+@jit
+def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
+    n = idx.shape[0]
+    clear = 1 << min_size
+    eoi = clear + 1
+    # child[code * 256 + symbol] = gen * MAX_CODES + next code, valid only for the current
+    # generation: a clear bumps ``gen`` instead of wiping 4 MB.
+    child = np.zeros(MAX_CODES * 256, np.int32)
+    first = np.full(MAX_CODES, -1, np.int32)  # first child of a code (for the lossy scan)
+    sibling = np.full(MAX_CODES, -1, np.int32)
+    symbol = np.zeros(MAX_CODES, np.int32)
+    gen = 1
+    pos = 0
+    acc = np.uint64(0)
+    bits = 0
+    size = min_size + 1
+    next_code = clear + 2
+    # emit(clear)
+    acc |= np.uint64(clear) << np.uint64(bits)
+    bits += size
+    while bits >= 8:
+        out[pos] = np.uint8(acc & np.uint64(255))
+        acc >>= np.uint64(8)
+        bits -= 8
+        pos += 1
+    for r in range(clear):
+        first[r] = -1
+    carry = np.zeros(3, np.float32)
+    cur = np.int32(idx[0])
+    for i in range(1, n):
+        s = np.int32(idx[i])
+        e = child[cur * 256 + s]
+        nxt = e - gen * MAX_CODES if e // MAX_CODES == gen else -1
+        if lossy:
+            if s == transparent:
+                t0, t1, t2 = canvas[i, 0], canvas[i, 1], canvas[i, 2]
+            else:
+                t0, t1, t2 = pal[s, 0], pal[s, 1], pal[s, 2]
+            t0 += carry[0]
+            t1 += carry[1]
+            t2 += carry[2]
+            if nxt < 0:
+                best, best_d = -1, tol2
+                c = first[cur]
+                while c >= 0:
+                    k = symbol[c]
+                    if k == transparent:
+                        d0, d1, d2 = canvas[i, 0] - t0, canvas[i, 1] - t1, canvas[i, 2] - t2
+                    else:
+                        d0, d1, d2 = pal[k, 0] - t0, pal[k, 1] - t1, pal[k, 2] - t2
+                    d = d0 * d0 + d1 * d1 + d2 * d2
+                    if d <= best_d:
+                        best, best_d = c, d
+                    c = sibling[c]
+                if best >= 0:
+                    nxt = best
+                    s = symbol[best]
+                    idx[i] = s
+            if s == transparent:
+                carry[0] = (t0 - canvas[i, 0]) * CARRY_DECAY
+                carry[1] = (t1 - canvas[i, 1]) * CARRY_DECAY
+                carry[2] = (t2 - canvas[i, 2]) * CARRY_DECAY
+            else:
+                carry[0] = (t0 - pal[s, 0]) * CARRY_DECAY
+                carry[1] = (t1 - pal[s, 1]) * CARRY_DECAY
+                carry[2] = (t2 - pal[s, 2]) * CARRY_DECAY
+            norm2 = carry[0] * carry[0] + carry[1] * carry[1] + carry[2] * carry[2]
+            if norm2 > tol2:  # bounded, so a shown colour stays within 2 × tolerance
+                f = np.sqrt(tol2 / norm2)
+                carry[0] *= f
+                carry[1] *= f
+                carry[2] *= f
+        if nxt >= 0:
+            cur = nxt
+            continue
+        acc |= np.uint64(cur) << np.uint64(bits)
+        bits += size
+        while bits >= 8:
+            out[pos] = np.uint8(acc & np.uint64(255))
+            acc >>= np.uint64(8)
+            bits -= 8
+            pos += 1
+        if next_code < MAX_CODES:
+            if next_code == (1 << size):
+                size += 1
+            child[cur * 256 + s] = gen * MAX_CODES + next_code
+            symbol[next_code] = s
+            first[next_code] = -1
+            sibling[next_code] = first[cur]
+            first[cur] = next_code
+            next_code += 1
+        else:
+            acc |= np.uint64(clear) << np.uint64(bits)
+            bits += size
+            while bits >= 8:
+                out[pos] = np.uint8(acc & np.uint64(255))
+                acc >>= np.uint64(8)
+                bits -= 8
+                pos += 1
+            gen += 1
+            for r in range(clear):
+                first[r] = -1
+            size = min_size + 1
+            next_code = clear + 2
+        cur = s
+    for code in (cur, eoi):
+        acc |= np.uint64(code) << np.uint64(bits)
+        bits += size
+        while bits >= 8:
+            out[pos] = np.uint8(acc & np.uint64(255))
+            acc >>= np.uint64(8)
+            bits -= 8
+            pos += 1
+    if bits > 0:
+        out[pos] = np.uint8(acc & np.uint64(255))
+        pos += 1
+    return pos
+
+
+def encode(idx: np.ndarray, min_size: int, *, tolerance: float = 0.0,
+           lab_palette: np.ndarray | None = None, canvas: np.ndarray | None = None,
+           transparent: int = -1) -> tuple[bytes, np.ndarray]:
+    """LZW-code the uint8 indices ``idx`` into GIF image data (code size byte, sub-blocks,
+    terminator); return it with the indices really coded (lossy coding substitutes some).
+
+    ``tolerance`` > 0 (Oklab distance) turns lossy matching on; it then needs ``lab_palette``
+    (256×3 Oklab) and ``canvas`` (the Oklab colour on screen at each pixel, for ``transparent``).
+    """
+    flat = np.array(idx, np.uint8).reshape(-1)  # a copy: substitutions go into it
+    n = flat.shape[0]
+    lossy = tolerance > 0
+    if not lossy:
+        lab_palette = np.zeros((1, 3), np.float32)
+        canvas = np.zeros((1, 3), np.float32)
+    out = np.empty(n * 2 + 64, np.uint8)  # 12-bit codes, at most one per pixel, plus clears
+    size = _encode(flat, min_size, lossy, np.float32(tolerance * tolerance),
+                   np.ascontiguousarray(lab_palette, np.float32),
+                   np.ascontiguousarray(canvas.reshape(-1, 3), np.float32), transparent, out)
+    return bytes([min_size]) + _blocks(out[:size].tobytes()), flat.reshape(idx.shape)
+
+
+def _blocks(data: bytes) -> bytes:
+    """Data sub-blocks: a length byte, then up to 255 bytes; an empty block ends them."""
+    parts = []
+    for i in range(0, len(data), 255):
+        chunk = data[i : i + 255]
+        parts.append(bytes([len(chunk)]) + chunk)
+    parts.append(b"\x00")
+    return b"".join(parts)
