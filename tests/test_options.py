@@ -267,3 +267,15 @@ def test_make_gifs_takes_the_options(tmp_path):
     # A keyword argument overrides the options.
     made = video2gif.make_gifs(video, tmp_path / "out2", options=options, k=2)
     assert 1 <= len(made.outputs) <= 2
+
+
+def test_the_cli_starts_without_torch():
+    """Only ``train`` (and the scorers, when they run) need torch; ``--help``, ``shots`` and the
+    usage errors answer without its 2 s import. ``train`` is loaded when it is used."""
+    import subprocess
+    import sys
+
+    code = ("import sys, video2gif.cli as c; c.cli.get_command(None, 'make'); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
