@@ -36,9 +36,18 @@ from .features.backbones import NO_BACKBONE
 from .features.extract import FeatureExtractor, FeatureOptions
 from .features.novelty import combine_descriptors
 from .features.signals import SignalCollector
-from .segments import SegmentList, SegmentOptions, make_segments
+from .segments import SegmentList, SegmentOptions, fallback_segments, make_segments
 from .select import CONTENT_DUPLICATE_SIMILARITY, DUPLICATE_SIMILARITY
 from .shots import ShotDetector, ShotList, ShotOptions
+
+
+@dataclass(frozen=True)
+class FallbackCandidates:
+    """Fallback candidates, for when the candidates leave no room for k picks."""
+
+    segments: SegmentList  # the fallbacks, in time order (Segment.fallback says which kind)
+    features: SegmentFeatures  # of the candidates then the fallbacks, measured together
+    descriptors: np.ndarray  # (n + m, d) likewise
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,10 @@ class Analysis:
     descriptors: np.ndarray  # (n, d) unit vectors: how each candidate looks, for look-alikes
     duplicate_similarity: float  # cosine similarity at which two candidates look alike
     dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
+    # With ``analyse(fallback=True)``: the fallback candidates (segments.fallback_segments), and
+    # the features and descriptors of the candidates followed by them, measured together so
+    # they are scored as candidates would be; ``features`` above stays the candidates' alone.
+    fallback: FallbackCandidates | None = None
 
     @property
     def bounds(self) -> np.ndarray:
@@ -116,6 +129,7 @@ def analyse(
     category: str | None = None,
     tags: Sequence[str] = (),
     on_progress: Callable[[float, float], None] | None = None,
+    fallback: bool = False,
 ) -> Analysis:
     """Decode ``path`` once; find its shots, cut candidates and measure their features.
 
@@ -129,6 +143,7 @@ def analyse(
             model's C3D windows).
         category, tags: what is known about the video (its context, for models that read it).
         on_progress: called as ``on_progress(seconds_done, seconds_total)`` while decoding.
+        fallback: also measure fallback candidates (:attr:`Analysis.fallback`).
 
     Returns:
         The :class:`Analysis`.
@@ -154,22 +169,31 @@ def analyse(
     )
     segments = segmentation.segments
     gradual = [(t.start, t.end) for t in detector.transitions if t.kind != "cut"]
-    segment_features = SegmentFeatures(
-        info=info,
-        segments=segments,
-        signals={**signals.segment_signals(segments, gradual), **extractor.signals(segments)},
-        embeddings=extractor.embeddings(segments),
-        backbone_ids=_backbone_ids(extractor.backbone),
-        context=VideoContext(duration=float(info.duration), category=category,
-                             tags=tuple(tags or ())),
-    )
-    layout = signals.segment_descriptors(segments)
-    meaning = extractor.descriptors(segments)  # with a backbone: compare content too
-    if meaning is None:
-        descriptors, similarity = layout, DUPLICATE_SIMILARITY
-    else:
-        descriptors = combine_descriptors(meaning, layout)
-        similarity = CONTENT_DUPLICATE_SIMILARITY
+
+    def measure(segs: SegmentList) -> tuple[SegmentFeatures, np.ndarray, float]:
+        measured = SegmentFeatures(
+            info=info,
+            segments=segs,
+            signals={**signals.segment_signals(segs, gradual), **extractor.signals(segs)},
+            embeddings=extractor.embeddings(segs),
+            backbone_ids=_backbone_ids(extractor.backbone),
+            context=VideoContext(duration=float(info.duration), category=category,
+                                 tags=tuple(tags or ())),
+        )
+        layout = signals.segment_descriptors(segs)
+        meaning = extractor.descriptors(segs)  # with a backbone: compare content too
+        if meaning is None:
+            return measured, layout, DUPLICATE_SIMILARITY
+        return measured, combine_descriptors(meaning, layout), CONTENT_DUPLICATE_SIMILARITY
+
+    segment_features, descriptors, similarity = measure(segments)
+    extra = None
+    if fallback:
+        fallbacks = fallback_segments(detector.shots, float(info.fps), info.duration,
+                                      segment_options, detector.times)
+        if fallbacks:
+            both, both_descriptors, _ = measure([*segments, *fallbacks])
+            extra = FallbackCandidates(fallbacks, both, both_descriptors)
     return Analysis(
         info=info,
         shots=detector.shots,
@@ -178,6 +202,7 @@ def analyse(
         descriptors=descriptors,
         duplicate_similarity=similarity,
         dropped_shots=segmentation.dropped_shots,
+        fallback=extra,
     )
 
 

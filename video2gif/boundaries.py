@@ -174,7 +174,8 @@ def shape_cut(track: Track | None, reach: Reach, min_length: float) -> Cut:
         found = _onset(track, start_lo, start_hi)
         if found is not None:
             start, onset = found, True
-    end_lo = max(reach.core_end, start + min_length, reach.end - MAX_SHIFT)
+    # A pick trimmed by more than MAX_SHIFT for a neighbour ends before reach.hi all the same.
+    end_lo = max(reach.core_end, start + min_length, min(reach.end - MAX_SHIFT, reach.hi))
     end_hi = max(end_lo, min(reach.hi, reach.end + MAX_SHIFT))
     end, seam = float(np.clip(reach.end, end_lo, end_hi)), None
     if track is not None and len(track.thumbs) > 1:

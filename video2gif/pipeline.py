@@ -53,8 +53,9 @@ class ScoredSegment:
     end_frame: int
     shot: int
     score: float | None  # None where the model could not judge the segment
-    rank: int | None
+    rank: int | None  # None also for a fallback: it is not ranked among the candidates
     signals: dict[str, float] = field(default_factory=dict)
+    fallback: str = ""  # a fallback candidate's kind (video2gif.segments.FALLBACK_KINDS)
 
     @property
     def duration(self) -> float:
@@ -67,7 +68,7 @@ class Highlights:
 
     info: VideoInfo
     shots: ShotList
-    segments: list[ScoredSegment]  # every candidate, in time order
+    segments: list[ScoredSegment]  # every candidate in time order, then fallbacks if scored
     pick_indices: list[int]  # indices into ``segments``, best first
     model: dict  # the scorer's description
     dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
@@ -127,7 +128,8 @@ def find_highlights(
     progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
     track = MotionTrack()  # motion and thumbnails for duplicates and boundaries
     analysis = analyse(path, segment_options, shot_options, extractor,
-                       consumers=[*scorer.consumers(), track], on_progress=progress)
+                       consumers=[*scorer.consumers(), track], on_progress=progress,
+                       fallback=True)
     found = score_analysis(analysis, scorer, k, track.result(), extractor.measurements())
     return replace(found, features=features_block(extractor))
 
@@ -146,14 +148,28 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5, track: Track 
         measurements: the feature extractor's measurements (their sound is compared too).
 
     Returns:
-        Highlights with every candidate scored and the picks.
+        Highlights with every candidate scored and the picks. When the candidates give fewer
+        than ``k`` picks and the analysis has fallback candidates, those are scored too (with
+        the candidates, as one set; the candidates keep their own scores and ranks), listed
+        after the candidates, and tried for the missing picks.
     """
     scores = np.asarray(scorer.score(analysis.features), dtype=np.float64)
-    selection, cuts = choose_picks(analysis.segments, scores, k, analysis.descriptors,
+    segments, descriptors = analysis.segments, analysis.descriptors
+    selection, cuts = choose_picks(segments, scores, k, descriptors,
                                    analysis.duplicate_similarity, track, measurements)
-    picks = selection.picks
     ranks = _ranks(scores)
     rows = analysis.features.signal_rows()
+    extra = analysis.fallback
+    if len(selection.picks) < k and extra is not None:  # no room for k: try the fallbacks
+        n = len(segments)
+        both = np.asarray(scorer.score(extra.features), dtype=np.float64)
+        scores = np.concatenate([scores, both[n:]])
+        segments, descriptors = [*segments, *extra.segments], extra.descriptors
+        selection, cuts = choose_picks(segments, scores, k, descriptors,
+                                       analysis.duplicate_similarity, track, measurements)
+        ranks = [*ranks, *[None] * len(extra.segments)]
+        rows = [*rows, *extra.features.signal_rows()[n:]]
+    picks = selection.picks
     scored = [
         ScoredSegment(
             start=s.start,
@@ -164,8 +180,9 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5, track: Track 
             score=None if np.isnan(scores[i]) else float(scores[i]),
             rank=ranks[i],
             signals=rows[i],
+            fallback=getattr(s, "fallback", ""),
         )
-        for i, s in enumerate(analysis.segments)
+        for i, s in enumerate(segments)
     ]
     return Highlights(
         info=analysis.info,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -33,6 +33,21 @@ SHOT_CANDIDATES = "shots"  # windows inside shots (the default)
 UNIFORM_CANDIDATES = "uniform5"  # the 2016 release tutorial's uniform segments, shots ignored
 CANDIDATES = (SHOT_CANDIDATES, UNIFORM_CANDIDATES)
 UNIFORM_SECONDS = 5  # length of the release tutorial's segments
+
+# Fallback candidates: offered only when the candidates above leave fewer than k distinct picks
+# (video2gif.select tries them kind by kind, in this order, after every candidate).
+SPLIT = "split"  # a half of a shot that is otherwise one whole candidate
+ACROSS = "across_transition"  # a too-short shot with some of the fades or dissolves around it
+SHORT = "short_shot"  # a shot shorter than min_length, whole
+FALLBACK_KINDS = (SPLIT, ACROSS, SHORT)
+FALLBACK_MIN_SECONDS = 1.0  # a shorter shot gives no fallback either: a flash, not a GIF
+FALLBACK_WHY = {  # for segments.json and the report
+    SPLIT: "half of a shot that is otherwise one candidate, so that one shot gives two GIFs",
+    ACROSS: "a shot too short for a GIF alone, with part of the fade or dissolve around it "
+            "(never across a cut)",
+    SHORT: f"a shot shorter than a candidate's minimum, whole (at least "
+           f"{FALLBACK_MIN_SECONDS:g} s)",
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,7 @@ class Segment:
     end_frame: int
     shot: int  # index of the shot it lies in
     touches_transition: bool = False  # its shot begins or ends with a dissolve or fade
+    fallback: str = ""  # "" for a candidate; a FALLBACK_KINDS entry for a fallback candidate
 
     @property
     def duration(self) -> float:
@@ -151,6 +167,81 @@ def make_segments(
         )
         out.dropped_shots = []
     return out
+
+
+def fallback_segments(
+    shots: Sequence[Shot],
+    fps: float,
+    duration: float,
+    options: SegmentOptions | None = None,
+    frame_times: np.ndarray | None = None,
+) -> SegmentList:
+    """Fallback candidates, for a video whose candidates leave no room for k picks.
+
+    Each has :attr:`Segment.fallback` set to its kind:
+
+    - ``split``: both halves of a shot from ``2 × min_length`` to ``max_length`` long, which
+      :func:`make_segments` gives as one whole candidate; selection can then trim a half and the
+      whole apart, each keeping its middle third, when the shot is long enough for both;
+    - ``across_transition``: a shot too short for a candidate that borders a fade or dissolve,
+      widened to about ``length`` into the transitions around it, no further than their middle
+      (the next shot's half) and never across a cut; at least ``min_length``;
+    - ``short_shot``: otherwise, a too-short shot whole (clear of cuts), when it lasts at least
+      :data:`FALLBACK_MIN_SECONDS`.
+
+    Arguments: as :func:`make_segments`. ``uniform5`` candidates have no fallbacks.
+
+    Returns:
+        The fallback candidates in time order (none overlaps a candidate of another shot).
+    """
+    options = (options or SegmentOptions()).validate()
+    if options.candidates != SHOT_CANDIDATES:
+        return []
+    out: SegmentList = []
+    for index, shot in enumerate(shots):
+        lo = shot.start + _trim(shot.transition_in, fps)
+        hi = shot.end - _trim(shot.transition_out, fps)
+        span = hi - lo
+        touches = _touches(shot)
+        windows: list[tuple[float, float, str]] = []
+        if 2 * options.min_length <= span <= options.max_length:
+            mid = (lo + hi) / 2
+            windows = [(lo, mid, SPLIT), (mid, hi, SPLIT)]
+        elif span < options.min_length:
+            left = _gradual_edge(shots, index, -1, duration, lo)
+            right = _gradual_edge(shots, index, +1, duration, hi)
+            centre = (shot.start + shot.end) / 2
+            start = max(left, centre - options.length / 2)
+            end = min(right, start + options.length)
+            start = max(left, end - options.length)
+            if (left < lo or right > hi) and end - start >= options.min_length:
+                windows = [(start, end, ACROSS)]
+            elif span >= FALLBACK_MIN_SECONDS:
+                windows = [(lo, hi, SHORT)]
+        for start, end, kind in windows:
+            seg = _segment(start, end, fps, index, touches or kind == ACROSS, frame_times)
+            out.append(replace(seg, fallback=kind))
+    return out
+
+
+def _touches(shot: Shot) -> bool:
+    return bool({"dissolve", "fade"} & {shot.transition_in, shot.transition_out})
+
+
+def _gradual_edge(shots: Sequence[Shot], index: int, side: int, duration: float,
+                  inner: float) -> float:
+    """How far a fallback of shot ``index`` may reach on ``side`` (-1: before, +1: after): the
+    middle of a gradual transition there (its far end at the video's edge), else ``inner``."""
+    shot = shots[index]
+    kind = shot.transition_in if side < 0 else shot.transition_out
+    if kind not in ("dissolve", "fade"):
+        return inner
+    neighbour = index + side
+    if not 0 <= neighbour < len(shots):
+        return 0.0 if side < 0 else duration
+    if side < 0:
+        return (shots[neighbour].end + shot.start) / 2
+    return (shot.end + shots[neighbour].start) / 2
 
 
 def uniform_segments(

@@ -6,6 +6,12 @@ as the two can be trimmed apart, each keeping its *core* (the middle :data:`CORE
 window, the ranked moment) and at least the shortest GIF length; :func:`pick_reaches` then says
 how far each pick may stretch, and :mod:`video2gif.boundaries` places the cuts.
 
+Only when both passes still leave fewer than ``k`` picks, *fallback* candidates
+(:func:`video2gif.segments.fallback_segments`: halves of a shot that is one whole candidate, a
+too-short shot widened across the fades around it, a too-short shot whole) are tried, one kind
+(*tier*) after the other, each with the same two passes and the same duplicate test. Picks made
+from candidates therefore never change, and fallback picks come after them.
+
 A *duplicate* is the same content shown again (a repeated shot, a replay, a still scene that
 returns), not another moment of the same shot. Looking alike (the colour-layout and backbone
 descriptors, cosine at or above a threshold) is necessary but not enough, because every moment of
@@ -32,7 +38,7 @@ import numpy as np
 
 from .boundaries import MAX_SHIFT, Reach, Track
 from .features.audio import BIN_SECONDS as AUDIO_BIN_SECONDS
-from .segments import MIN_SECONDS
+from .segments import FALLBACK_KINDS, MIN_SECONDS
 
 # Cosine similarity at or above which a candidate looks like an earlier pick, one figure per kind
 # of descriptor (the only place these thresholds live): colour layout alone, and layout joined with
@@ -81,37 +87,45 @@ class ChangeEvidence:
         bounds: (n, 2) start and end seconds of the candidates.
         track: the video's :class:`~video2gif.boundaries.Track` (sampled luma thumbnails).
         loudness_db: dB level of each :data:`AUDIO_BIN_SECONDS` bin, or None without sound.
+        by_core: (n,) True for candidates (fallbacks) compared on cores with a pick they overlap:
+            the frames both windows share would make any such pair alike, and the two GIFs
+            keep only their cores for sure (None: none).
     """
 
-    def __init__(self, bounds: np.ndarray, track: Track, loudness_db: np.ndarray | None = None
-                 ) -> None:
+    def __init__(self, bounds: np.ndarray, track: Track, loudness_db: np.ndarray | None = None,
+                 by_core: np.ndarray | None = None) -> None:
         self.bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 2)
         self.track = track
         self.loudness_db = loudness_db
-        self._frames: dict[int, np.ndarray] = {}
+        self.by_core = (np.zeros(len(self.bounds), dtype=bool) if by_core is None
+                        else np.asarray(by_core, dtype=bool))
+        self._frames: dict[tuple[int, bool], np.ndarray] = {}
 
-    def frames(self, i: int, keep: bool = False) -> np.ndarray:
-        """Candidate ``i``'s thumbnails as rows; ``keep`` caches them (the picks', which every
-        later candidate is compared with; caching every candidate's would grow with the video)."""
-        if i in self._frames:
-            return self._frames[i]
-        start, end = self.bounds[i]
+    def frames(self, i: int, keep: bool = False, core: bool = False) -> np.ndarray:
+        """Candidate ``i``'s thumbnails (of its core only with ``core``) as rows; ``keep``
+        caches them (the picks', which every later candidate is compared with; caching every
+        candidate's would grow with the video)."""
+        if (i, core) in self._frames:
+            return self._frames[(i, core)]
+        start, end = _core(self.bounds, i) if core else self.bounds[i]
         thumbs = self.track.thumbs_between(start, end)
         rows = thumbs.reshape(len(thumbs), -1).astype(np.float32)
         if keep:
-            self._frames[i] = rows
+            self._frames[(i, core)] = rows
         return rows
 
     def __call__(self, i: int, j: int) -> str | None:
         """Why candidate ``i`` shows the same content as pick ``j``, or None when it does not."""
-        a, b = self.frames(i), self.frames(j, keep=True)
+        (si, ei), (sj, ej) = self.bounds[i], self.bounds[j]
+        core = bool(self.by_core[i] or self.by_core[j]) and si < ej and sj < ei
+        a, b = self.frames(i, core=core), self.frames(j, keep=True, core=core)
         if not len(a) or not len(b):
             return None
         cross = max(_reappear(a, b), _reappear(b, a))
         own = min(_own_change(a), _own_change(b))
         if cross > max(REPLAY_SHARE, REPLAY_RATIO * own):
             return None
-        sound = self._sound_difference(i, j)
+        sound = self._sound_difference(i, j, core)
         if sound is not None and sound > SOUND_DIFFERS_DB:
             return None
         heard = "" if sound is None else f", sound within {sound:.1f} dB"
@@ -120,13 +134,15 @@ class ChangeEvidence:
         return (f"its frames reappear in the pick ({cross:.1%} of the picture differs, "
                 f"{own:.1%} changes between its own frames{heard})")
 
-    def _sound_difference(self, i: int, j: int) -> float | None:
-        """Mean |dB| difference of the two loudness curves at their best alignment."""
+    def _sound_difference(self, i: int, j: int, core: bool = False) -> float | None:
+        """Mean |dB| difference of the two loudness curves (of the cores with ``core``) at their
+        best alignment."""
         if self.loudness_db is None or not len(self.loudness_db):
             return None
         curves = []
         for k in (i, j):
-            lo, hi = (self.bounds[k] / AUDIO_BIN_SECONDS).round().astype(int)
+            span = np.array(_core(self.bounds, k) if core else self.bounds[k])
+            lo, hi = (span / AUDIO_BIN_SECONDS).round().astype(int)
             curves.append(self.loudness_db[max(lo, 0) : max(hi, 0)])
         a, b = curves
         if len(a) < 3 or len(b) < 3:
@@ -169,6 +185,7 @@ def select_picks(
     limits: np.ndarray | None = None,
     min_gap: float = MIN_GAP_SECONDS,
     min_length: float = MIN_PICK_SECONDS,
+    tiers: np.ndarray | None = None,
 ) -> Selection:
     """Greedy selection by score without overlap or duplicates, trimming picks apart when the
     video has no room for ``k`` whole windows.
@@ -185,10 +202,13 @@ def select_picks(
             clear of transitions); None: only the window itself, so nothing is trimmed apart.
         min_gap: seconds required between picks.
         min_length: the shortest a trimmed pick may become, seconds.
+        tiers: (n,) 0 for a candidate, 1, 2 … for fallbacks tried only when the tiers before
+            leave fewer than ``k`` picks, lowest tier first (None: all 0). Scores are compared
+            within a tier only, so a fallback tier may be scored on a scale of its own.
 
     Returns:
-        Selection with the picks best first (fewer than ``k`` only when the video has fewer
-        distinct moments) and the suppressed candidates.
+        Selection with the picks (tier by tier, best first within a tier; fewer than ``k`` only
+        when the video has fewer distinct moments) and the suppressed candidates.
     """
     bounds = np.asarray(bounds, dtype=np.float64).reshape(-1, 2)
     scores = np.asarray(scores, dtype=np.float64)
@@ -210,38 +230,52 @@ def select_picks(
                 return Suppressed(j, "duplicate", f"looks alike ({similarity:.2f}); {reason}")
         return None
 
-    for i in order:  # pass 1: whole windows
+    tiers = np.zeros(len(bounds), dtype=int) if tiers is None else np.asarray(tiers, dtype=int)
+    trimmed = False
+    for tier in sorted({int(t) for t in tiers}):
         if len(picks) >= k:
             break
-        start, end = bounds[i]
-        clash = next((j for j in picks
-                      if start < bounds[j][1] + min_gap and bounds[j][0] < end + min_gap), None)
-        if clash is not None:
-            suppressed[i] = Suppressed(clash, "overlap", "overlaps the pick in time")
-            continue
-        dup = duplicates.get(i) or duplicate_of(i)
-        if dup is not None:
-            suppressed[i] = duplicates[i] = dup
-            continue
-        picks.append(i)
-    trimmed = False
-    while len(picks) < k and limits is not None:  # pass 2: trim overlapping picks apart
-        # The candidate that overlaps the picks least comes first (then the better one), so the
-        # added picks are other moments, not the picked ones cut in two.
-        fits = [i for i in order if i not in picks and i not in duplicates
-                and _packing(bounds, np.asarray(limits), [*picks, i], min_gap, min_length)]
-        fits.sort(key=lambda i: _overlap(bounds, picks, i))  # stable: score order breaks ties
-        for i in fits:
-            dup = duplicate_of(i)
-            if dup is None:
-                picks.append(i)
-                suppressed.pop(i, None)
-                trimmed = True
+        pool = [i for i in order if tiers[i] == tier]
+        for i in pool if tier else ():  # a fallback inside a duplicate is one too
+            j = next((j for j in duplicates if tiers[j] == 0 and bounds[j][0] <= bounds[i][0]
+                      + 1e-9 and bounds[i][1] <= bounds[j][1] + 1e-9), None)
+            if j is not None:
+                dup = duplicates[j]
+                suppressed[i] = duplicates[i] = Suppressed(
+                    dup.pick, "duplicate", f"part of a candidate that shows the same: {dup.detail}")
+        for i in pool:  # pass 1: whole windows
+            if len(picks) >= k:
                 break
-            suppressed[i] = duplicates[i] = dup
-        else:
-            break
-    picks.sort(key=lambda i: order.index(i))
+            start, end = bounds[i]
+            clash = next((j for j in picks
+                          if start < bounds[j][1] + min_gap and bounds[j][0] < end + min_gap),
+                         None)
+            if clash is not None:
+                if tier == 0:  # a fallback overlapping a pick is not worth a report line
+                    suppressed[i] = Suppressed(clash, "overlap", "overlaps the pick in time")
+                continue
+            dup = duplicates.get(i) or duplicate_of(i)
+            if dup is not None:
+                suppressed[i] = duplicates[i] = dup
+                continue
+            picks.append(i)
+        while len(picks) < k and limits is not None:  # pass 2: trim overlapping picks apart
+            # The candidate that overlaps the picks least comes first (then the better one), so
+            # the added picks are other moments, not the picked ones cut in two.
+            fits = [i for i in pool if i not in picks and i not in duplicates
+                    and _packing(bounds, np.asarray(limits), [*picks, i], min_gap, min_length)]
+            fits.sort(key=lambda i: _overlap(bounds, picks, i))  # stable: score order breaks ties
+            for i in fits:
+                dup = duplicate_of(i)
+                if dup is None:
+                    picks.append(i)
+                    suppressed.pop(i, None)
+                    trimmed = True
+                    break
+                suppressed[i] = duplicates[i] = dup
+            else:
+                break
+    picks.sort(key=lambda i: (tiers[i], order.index(i)))
     return Selection(picks=picks, suppressed=suppressed, trimmed=trimmed)
 
 
@@ -351,6 +385,13 @@ def _packing_from_right(bounds, limits, ordered, min_gap, min_length):
     return out[::-1]
 
 
+def fallback_tier(segment) -> int:
+    """0 for a candidate; 1, 2 … for a fallback, in the order of
+    :data:`~video2gif.segments.FALLBACK_KINDS` (halves of a shot first)."""
+    kind = getattr(segment, "fallback", "")
+    return FALLBACK_KINDS.index(kind) + 1 if kind else 0
+
+
 def choose_picks(
     segments: Sequence,
     scores: np.ndarray,
@@ -365,7 +406,8 @@ def choose_picks(
     decode pass, then each pick's GIF-shaped cut (:func:`video2gif.boundaries.shape_cuts`).
 
     Arguments:
-        segments: the candidates (``start``, ``end``, ``shot``), in time order.
+        segments: the candidates (``start``, ``end``, ``shot``), in time order, then any
+            fallback candidates (``fallback`` set; see :func:`fallback_tier`).
         scores, k, descriptors, duplicate_similarity: as :func:`select_picks`.
         track: the video's motion track (None: duplicates by looks alone, cuts as ranked).
         measurements: the feature extractor's measurements; its ``audio.*`` loudness, when the
@@ -384,15 +426,19 @@ def choose_picks(
         loudness_db = None if loud.silent else loud.db
 
     bounds = np.array([[s.start, s.end] for s in segments], dtype=np.float64).reshape(-1, 2)
+    tiers = np.array([fallback_tier(s) for s in segments], dtype=int)
     limits = bounds.copy()
-    for shot in {s.shot for s in segments}:  # a GIF may reach anywhere its shot's candidates do
-        rows = [i for i, s in enumerate(segments) if s.shot == shot]
+    # A GIF may reach anywhere its shot's candidates do; a fallback, where its shot's fallbacks
+    # of its kind do (a candidate never reaches into a fade because a fallback may).
+    for shot, tier in {(s.shot, int(t)) for s, t in zip(segments, tiers)}:
+        rows = [i for i, s in enumerate(segments) if s.shot == shot and tiers[i] == tier]
         limits[rows, 0] = bounds[rows, 0].min()
         limits[rows, 1] = bounds[rows, 1].max()
     evidence = None
     if track is not None and len(track.thumbs):
-        evidence = ChangeEvidence(bounds, track, loudness_db)
+        evidence = ChangeEvidence(bounds, track, loudness_db, by_core=tiers > 0)
     selection = select_picks(bounds, scores, k, descriptors, duplicate_similarity,
-                             same_content=evidence, limits=limits, min_length=min_length)
+                             same_content=evidence, limits=limits, min_length=min_length,
+                             tiers=tiers)
     reaches = pick_reaches(bounds, selection.picks, limits, min_length=min_length)
     return selection, shape_cuts(track, reaches, min_length)
