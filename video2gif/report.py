@@ -62,10 +62,12 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
             "output": outputs.get(i),
             **_selection_fields(found, i, picked, loops or {}),
             **({"crop": crops[i].to_dict()} if crops and crops.get(i) else {}),
+            **({"fallback": {"kind": s.fallback, "why": fallback_why(found, i)}}
+               if getattr(s, "fallback", "") else {}),
         })
-    windows = sorted(
+    windows = sorted(  # candidates only: fallbacks are scored on their own scale
         ([json_seconds(s.start), json_seconds(s.end), json_score(s.score)]
-         for s in found.segments if s.score is not None),
+         for s in found.segments if s.score is not None and not getattr(s, "fallback", "")),
         key=lambda w: -w[2],
     )
     return {
@@ -78,6 +80,16 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
         "segments": segments,
         "pred_relevant_windows": windows,
     }
+
+
+def fallback_why(found: Highlights, i: int) -> str:
+    """Why the fallback candidate ``i`` was offered (and picked, if it is a pick), in words."""
+    from .segments import FALLBACK_WHY
+
+    kind = found.segments[i].fallback
+    normal = sum(1 for j in found.pick_indices if not found.segments[j].fallback)
+    return (f"{FALLBACK_WHY.get(kind, kind)}; offered because the candidates gave "
+            f"{normal} distinct pick{'s' * (normal != 1)}, fewer than asked")
 
 
 def features_block(extractor: FeatureExtractor) -> dict:
@@ -175,6 +187,13 @@ def _left_out(found: Highlights) -> str:
             f"<ul>{''.join(rows)}</ul></details>")
 
 
+def _fallback_caption(found: Highlights, i: int) -> str:
+    """Why a fallback pick was made, as HTML ("" for a candidate)."""
+    if not getattr(found.segments[i], "fallback", ""):
+        return ""
+    return f"<div class=loop>extra GIF: {html.escape(fallback_why(found, i))}</div>"
+
+
 def _crop_caption(crop: CropPath | None) -> str:
     """The crop's aspect and what it followed, as HTML ("" without a crop)."""
     if crop is None:
@@ -202,14 +221,17 @@ def index_html(found: Highlights, outputs: dict[int, str],
         score = "–" if seg.score is None else f"{seg.score:.3f}"
         cards.append(
             f"<figure>{media}<figcaption><b>#{n}</b> {_clock(seg.start)}–{_clock(seg.end)}"
-            f" · score {score}{_loop_caption(found, n, i, loops)}{_crop_caption(crops.get(i))}"
+            f" · score {score}{_fallback_caption(found, i)}{_loop_caption(found, n, i, loops)}"
+            f"{_crop_caption(crops.get(i))}"
             f"<details><summary>why</summary><table>{signals}</table></details>"
             f"</figcaption></figure>"
         )
     info = found.info
+    fallbacks = sum(1 for s in found.segments if getattr(s, "fallback", ""))
     summary = (
         f"{info.width}×{info.height}, {float(info.fps):.3g} fps, {_clock(info.duration)} · "
-        f"{len(found.shots)} shots · {len(found.segments)} candidates · model "
+        f"{len(found.shots)} shots · {len(found.segments) - fallbacks} candidates"
+        f"{f' (+{fallbacks} fallbacks)' if fallbacks else ''} · model "
         f"{html.escape(str(found.model.get('name', '?')))}"
     )
     if found.dropped_shots:
@@ -237,9 +259,15 @@ max-width:100%;height:auto}}
 {_left_out(found)}
 {timeline_svg(found)}
 <p class="meta">Timeline: every candidate as a bar at its score; picks in orange with their rank;
-grey lines are shot boundaries. Made by video2gif {__version__}.</p>
+grey lines are shot boundaries{_dashed_note(found)}. Made by video2gif {__version__}.</p>
 </body></html>
 """
+
+
+def _dashed_note(found: Highlights) -> str:
+    if not any(getattr(s, "fallback", "") for s in found.segments):
+        return ""
+    return "; dashed bars are fallback candidates (scored with the candidates, not ranked)"
 
 
 def _media_tag(src: str, alt: str) -> str:
@@ -277,8 +305,9 @@ def timeline_svg(found: Highlights) -> str:
         if seg.score is None:
             continue
         colour, width = ("#e8590c", 4) if i in picked else ("#4c6ef5", 2)
+        dash = ' stroke-dasharray="6 3"' if getattr(seg, "fallback", "") else ""  # a fallback
         parts.append(f'<line x1="{x(seg.start):.1f}" y1="{y(seg.score):.1f}" '
-                     f'x2="{x(seg.end):.1f}" y2="{y(seg.score):.1f}" stroke="{colour}" '
+                     f'x2="{x(seg.end):.1f}" y2="{y(seg.score):.1f}" stroke="{colour}"{dash} '
                      f'stroke-width="{width}" stroke-opacity="{1 if i in picked else 0.5}">'
                      f'<title>{_clock(seg.start)}–{_clock(seg.end)}: {seg.score:.3f}</title>'
                      '</line>')
