@@ -58,6 +58,7 @@ FORMATS = tuple(OUTPUT_FORMATS)  # the --format names; facts about each in video
 # Budget ladder: each step is tried only below the requested value: GIF quality first (on the
 # benchmark curve it saves the most bytes per quality lost), then fps, then width, then colours
 # (GIF only), because fewer frames hurt a GIF less than a smaller picture, and fewer colours most.
+MIN_QUALITY, MAX_QUALITY = 1, 100  # the GIF quality knob's range (default: QUALITY)
 QUALITY_STEPS = (70, 50, 30)  # GIF quality
 FPS_STEPS = (10.0, 8.0, 6.0)  # frames per second
 WIDTH_STEPS = (400, 320, 240, 160)  # pixels
@@ -101,8 +102,9 @@ class EncodeOptions:
             raise UsageError("--max-bytes", "must not be negative")
         if not MIN_COLOURS <= self.colours <= COLOURS:
             raise UsageError("--colours", f"{self.colours} is outside {MIN_COLOURS}-{COLOURS}")
-        if not 1 <= self.quality <= 100:
-            raise UsageError("--quality", f"{self.quality} is outside 1-100")
+        if not MIN_QUALITY <= self.quality <= MAX_QUALITY:
+            raise UsageError("--quality",
+                             f"{self.quality} is outside {MIN_QUALITY}-{MAX_QUALITY}")
         if DITHER_ALIASES.get(self.dither, self.dither) not in DITHERS:
             raise UsageError("--dither", f"{self.dither!r} is not one of {', '.join(DITHERS)}")
         return self

@@ -148,7 +148,7 @@ class GifOptions:
                          low_open=True, high=encode.MAX_FPS, per_job=True)
     max_bytes: int | None = _option(
         encode.MAX_BYTES, "--max-bytes", "Size budget per file (bytes, or 500K, 8M; 0: none); "
-        "met by lowering fps, width, colours.", OUTPUT, low=0, size=True, per_job=True)
+        "met by lowering quality, fps, width, colours.", OUTPUT, low=0, size=True, per_job=True)
     format: str = _option(DEFAULT_FORMAT, "--format", "Output format.", OUTPUT,
                           choices=tuple(OUTPUT_FORMATS), per_job=True)
     colours: int = _option(encode.COLOURS, "--colours", "GIF palette size.", OUTPUT,
@@ -156,6 +156,9 @@ class GifOptions:
     dither: str = _option(encode.DITHER, "--dither", "GIF dithering (ordered = bayer, "
                           "diffusion = sierra2_4a).", OUTPUT, choices=_DITHER_CHOICES,
                           per_job=True)
+    quality: int = _option(encode.QUALITY, "--quality", "GIF quality: lower is smaller (fewer "
+                           "redrawn pixels, lossy LZW); --max-bytes lowers it first.", OUTPUT,
+                           low=encode.MIN_QUALITY, high=encode.MAX_QUALITY, per_job=True)
     loop: str = _option(DEFAULT_LOOP, "--loop", "How each GIF loops: auto (ends where "
                         "the jump back is smallest, cross-fades if that pays), off, or bounce "
                         "(forward then backward).", OUTPUT, choices=LOOP_MODES, per_job=True)
