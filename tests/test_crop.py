@@ -540,3 +540,14 @@ def test_a_pick_across_a_cut_restarts_its_crop_there(capsys, disc_with_cut, tmp_
     after = next(b for b in crop["boxes"] if b[0] >= 2.0 - 1e-3)
     assert after[0] == pytest.approx(2.0, abs=1e-3)  # a new box on the cut's frame
     assert after[1] + RADIUS <= truth[48][0] <= after[1] + crop["width"] - RADIUS
+
+
+def test_a_one_frame_video_with_a_crop_and_bounce_gives_a_gif(capsys, tmp_path):
+    path = synthetic.write_video(tmp_path / "one.mp4", [draw_disc(texture(3, 64, 32), 20, 16)],
+                                 fps=FPS)
+    code, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "--backbone", "none",
+                        "--aspect", "1:1", "--loop", "bounce", "-q")
+    assert code == 0, err
+    (gif,) = (tmp_path / "out" / "one").glob("*.gif")
+    with Image.open(gif) as im:
+        assert im.size == (32, 32) and im.n_frames == 1
