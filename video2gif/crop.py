@@ -414,7 +414,7 @@ def _face_targets(times, greys, box, finder, step) -> np.ndarray | None:
             x0, y0, fw, fh = kept[np.argmax(kept[:, 2] * kept[:, 3])]
             x1, y1 = x0 + fw, y0 + fh
         out[i] = ((x0 + x1) / 2, (y0 + y1) / 2 + FACE_DROP * kept[:, 3].max())
-    return out
+    return None if np.isnan(out[:, 0]).all() else out
 
 
 def _face_map(found: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
