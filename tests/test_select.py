@@ -152,6 +152,59 @@ def test_suppressed_candidates_say_which_pick_and_why():
     assert "looks alike (1.00)" in dup.detail and "nothing moves" in dup.detail
 
 
+# -- fallback tiers: tried only when the candidates leave fewer than k picks -------------------
+
+
+def test_fallbacks_change_nothing_when_the_candidates_give_k_picks():
+    bounds = np.array([[0, 3], [4, 7], [8, 11], [0, 1.5], [1.5, 3]], float)
+    scores = np.array([0.2, 0.5, 0.1, 9.0, 9.0])  # fallbacks' scale is their own
+    limits = bounds.copy()
+    limits[3:] = [0, 3]
+    plain = select_picks(bounds[:3], scores[:3], 3, limits=limits[:3])
+    tiered = select_picks(bounds, scores, 3, limits=limits, tiers=np.array([0, 0, 0, 1, 1]))
+    assert tiered.picks == plain.picks == [1, 0, 2]
+
+
+def test_halves_of_a_whole_shot_candidate_give_a_second_gif_of_that_shot():
+    # One 4.8-s shot, one whole candidate, and its halves as tier-1 fallbacks.
+    bounds = np.array([[0, 4.8], [0, 2.4], [2.4, 4.8]], float)
+    limits = np.tile([[0.0, 4.8]], (3, 1))
+    tiers = np.array([0, 1, 1])
+    chosen = select_picks(bounds, np.array([0.3, 0.1, 0.2]), 2, limits=limits, tiers=tiers)
+    assert chosen.picks == [0, 2]  # the candidate first, then the better half
+    cuts = shape_cuts(None, pick_reaches(bounds, chosen.picks, limits), MIN_PICK_SECONDS)
+    (a0, a1), (b0, b1) = sorted((c.start, c.end) for c in cuts)
+    assert a1 <= b0 + 1e-9 and min(a1 - a0, b1 - b0) >= MIN_PICK_SECONDS - 1e-9
+    # A lower tier is tried only when the tiers before it leave room.
+    more = np.array([[0, 4.8], [0, 2.4], [2.4, 4.8], [5.0, 6.2]], float)
+    both = select_picks(more, np.array([0.3, 0.1, 0.2, 5.0]), 2,
+                        limits=np.vstack([limits, [[5.0, 6.2]]]), tiers=np.array([0, 1, 1, 3]))
+    assert both.picks == [0, 2]
+
+
+def test_a_fallback_inside_a_duplicate_is_a_duplicate_too():
+    frames = scene(7, 80, moving=True)
+    frames = frames[:32] + frames[:32] + frames[64:]  # 0-4 s shown again at 4-8 s
+    bounds = np.array([[0.0, 3.9], [4.0, 7.9], [4.0, 5.95], [5.95, 7.9]])
+    descriptors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # halves look new
+    limits = np.array([[0.0, 3.9], [4.0, 7.9], [4.0, 7.9], [4.0, 7.9]])
+    chosen = select_picks(bounds, np.array([0.9, 0.8, 0.5, 0.4]), 3, descriptors, 0.8,
+                          same_content=ChangeEvidence(bounds, track_of(frames)), limits=limits,
+                          tiers=np.array([0, 0, 1, 1]))
+    assert chosen.picks == [0]
+    assert chosen.suppressed[1].reason == "duplicate"
+    for half in (2, 3):
+        assert chosen.suppressed[half].pick == 0
+        assert chosen.suppressed[half].detail.startswith("part of a candidate that shows the same")
+
+
+def test_a_fallback_overlapping_a_pick_is_compared_on_the_cores():
+    frames = scene(8, 48, moving=True)  # 6 s, something moving all along
+    bounds = np.array([[0.0, 4.8], [0.0, 2.4]])
+    assert ChangeEvidence(bounds, track_of(frames))(1, 0) is not None  # shares its frames
+    assert ChangeEvidence(bounds, track_of(frames), by_core=np.array([False, True]))(1, 0) is None
+
+
 # -- end to end on generated and real clips --------------------------------------------------
 
 
@@ -227,3 +280,70 @@ def test_shared_clips_longer_than_9_s_give_3_picks(clip):
     assert len(found.pick_indices) == 3
     spans = sorted((c.start, c.end) for c in found.cuts)
     assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
+
+
+@pytest.fixture
+def two_shots_and_a_flash(tmp_path):
+    """Shots of 3.6 s and 4.8 s, then 1.25 s, with cuts (as goldeneye-vfr-drop3.mp4): two
+    candidates, each a whole shot."""
+    frames = synthetic.cuts([(synthetic.gliding(41, 1.0), 86), (synthetic.gliding(52, 1.0), 116),
+                             (synthetic.gliding(63, 1.0), 30)])
+    return synthetic.write_video(tmp_path / "three_shots.mp4", frames)
+
+
+@pytest.fixture
+def pulses(tmp_path):
+    """Three 0.8-s moving shots, each fading in from black and out again over 1 s (as
+    fades.mp4, but three different scenes): no candidate at all."""
+    def ramp(gen, first, up):
+        return [(gen(first + j).astype(np.float32) * ((j + 1) / 24 if up else 1 - (j + 1) / 24))
+                .round().astype(np.uint8) for j in range(24)]
+    frames = []
+    for seed in (31, 32, 33):
+        gen = synthetic.moving(seed, 3)
+        frames += ramp(gen, 0, True) + [gen(24 + i) for i in range(20)] + ramp(gen, 44, False)
+    return synthetic.write_video(tmp_path / "pulses.mp4", frames)
+
+
+def test_a_shot_that_is_one_candidate_gives_two_gifs_when_k_needs_it(two_shots_and_a_flash):
+    import video2gif
+    from video2gif.report import index_html, segments_document
+
+    quick = FeatureOptions(backbone="none")
+    two = video2gif.find_highlights(two_shots_and_a_flash, k=2, model="prior", features=quick)
+    three = video2gif.find_highlights(two_shots_and_a_flash, k=3, model="prior", features=quick)
+    assert not any(s.fallback for s in two.segments)  # room for 2: no fallback is even scored
+    assert len(three.pick_indices) == 3
+    assert three.pick_indices[:2] == two.pick_indices  # the candidates' picks stay first
+    extra = three.segments[three.pick_indices[2]]
+    assert extra.fallback == "split" and extra.rank is None
+    spans = sorted((c.start, c.end) for c in three.cuts)
+    assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
+    assert all(end - start >= MIN_PICK_SECONDS - 1e-9 for start, end in spans)
+    # The candidates keep their scores and ranks; fallbacks are listed after them, flagged.
+    doc2, doc3 = segments_document(two), segments_document(three)
+    n = len(doc2["segments"])
+    for a, b in zip(doc2["segments"], doc3["segments"][:n]):
+        assert (a["start"], a["end"], a["score"], a["rank"]) == (
+            b["start"], b["end"], b["score"], b["rank"])
+        assert "fallback" not in b
+    assert doc2["pred_relevant_windows"] == doc3["pred_relevant_windows"]
+    picked = next(s for s in doc3["segments"] if s["pick"] == 3)
+    assert picked["fallback"]["kind"] == "split"
+    assert "2 distinct picks" in picked["fallback"]["why"]
+    assert all("fallback" in s for s in doc3["segments"][n:])
+    assert "extra GIF: half of a shot" in index_html(three, {})
+
+
+def test_short_shots_between_fades_give_gifs_across_the_fades(pulses):
+    import video2gif
+
+    found = video2gif.find_highlights(pulses, k=3, model="prior",
+                                      features=FeatureOptions(backbone="none"))
+    assert len(found.pick_indices) == 3
+    assert {found.segments[i].fallback for i in found.pick_indices} == {"across_transition"}
+    spans = sorted((c.start, c.end) for c in found.cuts)
+    assert all(a[1] <= b[0] + 1e-9 for a, b in itertools.pairwise(spans))
+    assert all(end - start >= MIN_PICK_SECONDS - 1e-9 for start, end in spans)
+    for (start, end), shot in zip(spans, found.shots):  # each holds its own shot
+        assert start <= shot.start + 0.3 and shot.end - 0.3 <= end
