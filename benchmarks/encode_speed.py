@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MEDIA, REPO, machine, write_section  # noqa: E402
+from _common import MEDIA, REPO, machine, write_section
 
-from video2gif.decode import read_range  # noqa: E402
-from video2gif.encode import EncodeOptions, _resample, encode_segment  # noqa: E402
-from video2gif.gif import encode_gif, settings_for  # noqa: E402
+from video2gif.decode import read_range
+from video2gif.encode import EncodeOptions, _resample, encode_segment
+from video2gif.gif import encode_gif, settings_for
 
 CLIP = MEDIA / "moviepy" / "big_buck_bunny_0_30.webm"  # VP8 1280×720, 24 fps
 STARTS = (4.0, 9.0, 14.0, 19.0, 24.0)  # five 3-s picks

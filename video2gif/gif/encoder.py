@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import lzw, writer
+from ._jit import jit
 from .colour import srgb_to_oklab
 from .dither import KERNELS, ORDERED, dither_map, remap
 from .quantize import build_palette
@@ -129,11 +130,7 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
         min_size = max(2, writer.table_bits(n_entries) + 1)
         data, used = lzw.encode(idx, min_size, tolerance=s.lossy_tolerance,
                                 lab_palette=lab256, canvas=canvas_lab[crop], transparent=t_index)
-        painted = used != t_index if t_index >= 0 else np.ones(used.shape, bool)
-        region = canvas_rgb[crop]
-        region[painted] = palette[used[painted]]
-        canvas_lab[crop][painted] = pal_lab[used[painted]]
-        drawn_lab[crop][painted] = lab[crop][painted]
+        _paint(used, t_index, palette, pal_lab, lab, canvas_rgb, canvas_lab, drawn_lab, y0, x0)
         table = palette if t_index < 0 else np.vstack([palette, np.zeros((1, 3), np.uint8)])
         stored.append([(x0, y0, x1 - x0, y1 - y0), table, data, hold,
                        t_index if t_index >= 0 else None])
@@ -147,6 +144,20 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
     parts.append(writer.TRAILER)
     return GifEncoding(b"".join(parts), w, h, tuple(ticks), tuple(delays),
                        tuple(shown) if keep_shown else None)
+
+
+@jit
+def _paint(used, transparent, palette, pal_lab, lab, canvas_rgb, canvas_lab, drawn_lab, y0, x0):
+    """Put the coded frame on the screen; remember the source colour of each pixel drawn."""
+    for y in range(used.shape[0]):
+        for x in range(used.shape[1]):
+            k = used[y, x]
+            if k == transparent:
+                continue
+            for c in range(3):
+                canvas_rgb[y0 + y, x0 + x, c] = palette[k, c]
+                canvas_lab[y0 + y, x0 + x, c] = pal_lab[k, c]
+                drawn_lab[y0 + y, x0 + x, c] = lab[y0 + y, x0 + x, c]
 
 
 def _changed(diff: np.ndarray, tol2: np.float32, blur: bool) -> np.ndarray:
