@@ -25,8 +25,6 @@ from . import synthetic
 PACKAGE = Path(video2gif.__file__).parent
 # A string naming a flag (or flags joined by "/"), as validators and errors write them.
 FLAG_TEXT = re.compile(r"^(--[a-z][a-z0-9-]*|-[a-z])(/(--[a-z][a-z0-9-]*|-[a-z]))*$")
-# Flags of features being built alongside this test (issue 11's crops); remove once they exist.
-PENDING = {"--aspect"}
 
 
 def commands(group: click.Group = cli,
@@ -138,7 +136,7 @@ def test_every_flag_the_package_names_exists():
     of some command, so a user can act on the message."""
     existing = all_flags()
     missing = {f: sorted(where) for f, where in flags_named_in_the_package().items()
-               if f not in existing and f not in PENDING}
+               if f not in existing}
     assert not missing
 
 
