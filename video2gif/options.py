@@ -408,7 +408,7 @@ def parse_query(query: Mapping[str, str], base: GifOptions,
         except click.BadParameter as e:
             raise UsageError(name, e.message) from None
     try:
-        dataclasses.replace(base, **overrides).validate()
+        dataclasses.replace(base, **overrides).validate(check_model=False)  # not per job
     except UsageError as e:  # name the parameter, not the flag
         raise UsageError(_query_name(e.target), e.reason) from None
     return overrides
