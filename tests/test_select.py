@@ -271,7 +271,9 @@ def test_a_repeated_shot_is_left_out_with_its_reason(repeated_shot_video):
 
 @pytest.mark.parametrize("clip", ["moviepy/chaplin.mp4", "moviepy/video_with_failing_audio.mp4",
                                   "moviepy/big_buck_bunny_0_30.webm", "opencv/Megamind.avi",
-                                  "pyscenedetect/testvideo.mp4"])
+                                  "pyscenedetect/testvideo.mp4",
+                                  "pyscenedetect/goldeneye-vfr-drop3.mp4",  # with a half shot
+                                  "pyscenedetect/issue-134-rotate.mp4"])
 def test_shared_clips_longer_than_9_s_give_3_picks(clip):
     import video2gif
 
@@ -347,3 +349,11 @@ def test_short_shots_between_fades_give_gifs_across_the_fades(pulses):
     assert all(end - start >= MIN_PICK_SECONDS - 1e-9 for start, end in spans)
     for (start, end), shot in zip(spans, found.shots):  # each holds its own shot
         assert start <= shot.start + 0.3 and shot.end - 0.3 <= end
+
+
+def test_a_pick_trimmed_by_more_than_a_second_ends_before_its_neighbour():
+    bounds = np.array([[0, 4.8], [2.4, 4.8]], float)  # a whole shot and its second half
+    limits = np.tile([[0.0, 4.8]], (2, 1))
+    whole, half = shape_cuts(None, pick_reaches(bounds, [0, 1], limits), MIN_PICK_SECONDS)
+    assert whole.end <= half.start + 1e-9 and whole.end == pytest.approx(3.2)
+    assert "stay clear of a neighbour" in whole.why

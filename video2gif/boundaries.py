@@ -28,6 +28,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from ._io import json_seconds
 from .decode import FrameConsumer, VideoInfo
 from .shots import THUMB_REQUEST
 
@@ -147,7 +148,7 @@ class Cut:
     why: str  # in words, for the report
 
     def to_dict(self) -> dict:
-        return {"start": round(self.start, 4), "end": round(self.end, 4),
+        return {"start": json_seconds(self.start), "end": json_seconds(self.end),
                 "moved_start": round(self.moved_start, 3), "moved_end": round(self.moved_end, 3),
                 "onset": self.onset, "why": self.why}
 
@@ -185,7 +186,9 @@ def shape_cut(track: Track | None, reach: Reach, min_length: float) -> Cut:
         why.append(f"starts where motion begins ({start - reach.start:+.2f} s)")
     elif abs(start - reach.start) > EPS:
         why.append(f"start moved {start - reach.start:+.2f} s to stay clear of a neighbour")
-    if abs(end - reach.end) > EPS:
+    if reach.hi < reach.end - MAX_SHIFT - EPS:  # no choice: the neighbour's GIF starts there
+        why.append(f"end moved {end - reach.end:+.2f} s to stay clear of a neighbour")
+    elif abs(end - reach.end) > EPS:
         why.append(f"ends where the loop closes best ({end - reach.end:+.2f} s)")
     return Cut(start=start, end=end, end_min=end_lo, end_max=end_hi,
                start_max=start if onset else max(start, start_hi),
