@@ -88,8 +88,9 @@ def fallback_why(found: Highlights, i: int) -> str:
 
     kind = found.segments[i].fallback
     normal = sum(1 for j in found.pick_indices if not found.segments[j].fallback)
-    return (f"{FALLBACK_WHY.get(kind, kind)}; offered because the candidates gave "
-            f"{normal} distinct pick{'s' * (normal != 1)}, fewer than asked")
+    gave = f"{normal} distinct pick{'s' * (normal != 1)}" if normal else "no pick"
+    return (f"{FALLBACK_WHY.get(kind, kind)}; offered because the candidates gave {gave}, "
+            f"fewer than asked")
 
 
 def features_block(extractor: FeatureExtractor) -> dict:
