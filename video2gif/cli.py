@@ -24,6 +24,7 @@ from ._cli.common import echo_json, fail, progress_enabled
 from ._cli.common import echo_warnings as _echo_warnings
 from ._cli.make import make, segments, shots
 from ._cli.scale import batch, serve
+from ._cli.train_options import TRAIN_HELP
 from ._version import __version__
 from .align import MATCH_CONFIDENCE
 from .errors import UsageError, Video2GifError, Video2GifWarning
@@ -35,8 +36,7 @@ class _LazyGroup(click.Group):
 
     LAZY = {"train": "video2gif._cli.train:train_command"}
     # What the top-level --help lists for them, so listing imports nothing (--help ≤ 0.3 s).
-    LAZY_HELP = {"train": "Train a RankNet on annotated videos and write the model file; use it "
-                          "with `video2gif make --model MODEL`."}
+    LAZY_HELP = {"train": TRAIN_HELP}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])

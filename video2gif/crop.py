@@ -39,6 +39,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from ._io import json_seconds
 from .decode import probe, read_range
 from .errors import InputError, UsageError
 from .features.faces import FACE_WIDTH, FaceCollector, face_detection_unavailable
@@ -134,12 +135,12 @@ class CropPath:
         boxes = []
         for t, (x, y) in zip(self.times, self.boxes):
             if not boxes or (boxes[-1][1], boxes[-1][2]) != (x, y):
-                boxes.append([round(t, 4), x, y])
+                boxes.append([json_seconds(t), x, y])
         return {
             "aspect": self.aspect,
             "width": self.width,
             "height": self.height,
-            "pieces": [{"start": round(t, 4), "follows": s} for t, s in self.pieces],
+            "pieces": [{"start": json_seconds(t), "follows": s} for t, s in self.pieces],
             "boxes": boxes,
         }
 

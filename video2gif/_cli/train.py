@@ -13,7 +13,7 @@ from ..options import FEATURES, GifOptions, click_options, option_fields
 from ..train import VALIDATION_SHARE
 from .common import echo_warnings as _echo_warnings
 from .common import progress_enabled
-from .train_options import train_options
+from .train_options import TRAIN_HELP, train_options
 
 
 def _context_blocks(text: str) -> tuple[str, ...]:
@@ -24,7 +24,7 @@ def _context_blocks(text: str) -> tuple[str, ...]:
     return check_blocks([b.strip() for b in text.split(",") if b.strip()])
 
 
-@click.command("train")
+@click.command("train", help=TRAIN_HELP)
 @click.option("-a", "--annotations", required=True, type=click.Path(path_type=str),
               help="GIF annotations: JSON lines, a PHD-GIFs CSV, or Video2GIF metadata.txt.")
 @click.option("--videos", type=click.Path(file_okay=False, path_type=str), default=None,
@@ -43,8 +43,6 @@ def _context_blocks(text: str) -> tuple[str, ...]:
 @click_options(FEATURES)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 def train_command(annotations, videos, output, context, validation_share, quiet, **fields):
-    """Train a RankNet on annotated videos and write the model file; use it with
-    `video2gif make --model MODEL`."""
     import warnings
 
     from ..train import TrainOptions, train_from_annotations

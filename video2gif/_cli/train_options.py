@@ -12,6 +12,10 @@ from collections.abc import Callable
 
 import click
 
+# ``train``'s help, here so that the top-level --help lists it without importing torch.
+TRAIN_HELP = ("Train a RankNet on annotated videos and write the model file; use it with "
+              "`video2gif make --model MODEL`.")
+
 # TrainOptions field -> (flag, help). Every field a validator names must be here.
 TRAIN_FLAGS: dict[str, tuple[str, str]] = {
     "loss": ("--loss", "Pair loss (adaptive-huber needs GIF views and age; else huber is used)."),

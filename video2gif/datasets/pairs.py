@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..align import MATCH_CONFIDENCE, align_many
+from ..errors import Video2GifError
 from ._rows import _csv_rows, _number, _Rows
 from .types import GifInterval, VideoAnnotation
 
@@ -99,7 +101,7 @@ class BuildResult:
 
 def build_annotations(
     pairs: Sequence[GifPair],
-    min_confidence: float = 0.5,
+    min_confidence: float = MATCH_CONFIDENCE,
     relative_to: str | os.PathLike | None = None,
     on_video=None,
 ) -> BuildResult:
@@ -109,7 +111,8 @@ def build_annotations(
 
     Arguments:
         pairs: from :func:`read_pairs`.
-        min_confidence: alignments below this are rejected (0.5 keeps exactly the matched ones).
+        min_confidence: alignments below this are rejected (the default keeps exactly the
+            matched ones).
         relative_to: folder the annotations' ``path`` fields are written relative to (the output
             file's folder); None keeps absolute paths.
         on_video: called as ``on_video(video_path, done, total)`` after each video.
@@ -122,9 +125,6 @@ def build_annotations(
         >>> built = build_annotations(read_pairs("pairs.csv"))  # doctest: +SKIP
         >>> write_annotations(built.annotations, "annotations.jsonl")  # doctest: +SKIP
     """
-    from ..align import align_many  # decoding is only needed here
-    from ..errors import Video2GifError
-
     by_video: dict[str, list[GifPair]] = {}
     for pair in pairs:
         by_video.setdefault(pair.video, []).append(pair)
