@@ -20,29 +20,11 @@ from .test_batch import SETTINGS, clip
 pytest.importorskip("fastapi", reason="the web app is an extra: pip install 'video2gif[serve]'")
 pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2 (the test extra)")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from video2gif.serve import ServeConfig, create_app, display_name
 
-from video2gif.serve import ServeConfig, create_app, display_name  # noqa: E402
+from .serving import JOB_WAIT, app_client, files_in, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
-LOCAL = "http://127.0.0.1:8000"  # the server answers only its own (loopback) host names
-JOB_WAIT = 90.0  # seconds a tiny video's job may take on a busy machine
-
-
-def wait_for(client: TestClient, job_id: str, timeout: float = JOB_WAIT) -> dict:
-    """Poll a job until it has ended."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s")
-
-
-def files_in(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file()]
-
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory) -> Path:
@@ -56,7 +38,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve-root")
     config = ServeConfig(settings=SETTINGS, workers=1, queue=1, keep_seconds=60,
                          max_upload_bytes=2_000_000, work_dir=str(root))
-    with TestClient(create_app(config), base_url=LOCAL) as client:
+    with app_client(config) as client:
         yield client, root
 
 
@@ -188,7 +170,7 @@ def test_uploads_over_the_cap_are_refused(server):
 def test_a_full_queue_answers_busy_at_once(video, tmp_path):
     config = ServeConfig(settings=SETTINGS, workers=1, queue=0, work_dir=str(tmp_path))
     long = clip(tmp_path / "long.mp4", 42, frames=240)
-    with TestClient(create_app(config), base_url=LOCAL) as client:
+    with app_client(config) as client:
         first = client.post("/api/jobs?name=long.mp4", content=long.read_bytes())
         assert first.status_code == 202
         started = time.monotonic()
@@ -204,7 +186,7 @@ def test_a_full_queue_answers_busy_at_once(video, tmp_path):
 def test_results_expire_and_their_files_go(video, tmp_path):
     config = ServeConfig(settings=SETTINGS, workers=1, queue=2, keep_seconds=1.0,
                          work_dir=str(tmp_path / "root"))
-    with TestClient(create_app(config), base_url=LOCAL) as client:
+    with app_client(config) as client:
         kept = client.post("/api/jobs", content=video.read_bytes()).json()["id"]
         deleted = client.post("/api/jobs", content=video.read_bytes()).json()["id"]
         assert wait_for(client, kept)["expires_in"] <= 1.0
@@ -275,7 +257,7 @@ def test_serve_config_is_validated():
 def test_deleting_a_running_job_removes_its_files_once_the_worker_is_done(video, tmp_path):
     config = ServeConfig(settings=SETTINGS, workers=1, queue=1, work_dir=str(tmp_path / "root"))
     long = clip(tmp_path / "long.mp4", 43, frames=240)
-    with TestClient(create_app(config), base_url=LOCAL) as client:
+    with app_client(config) as client:
         job_id = client.post("/api/jobs", content=long.read_bytes()).json()["id"]
         deadline = time.monotonic() + JOB_WAIT
         while client.get(f"/api/jobs/{job_id}").json()["status"] != "running":
@@ -298,7 +280,7 @@ def test_workers_that_cannot_load_their_models_fail_jobs_with_the_reason(video, 
     weights.mkdir()
     settings = dataclasses.replace(SETTINGS, backbone="c3d", weights_dir=str(weights))
     config = ServeConfig(settings=settings, work_dir=str(tmp_path / "r"))
-    with TestClient(create_app(config), base_url=LOCAL) as c:
+    with app_client(config) as c:
         job = wait_for(c, c.post("/api/jobs", content=video.read_bytes()).json()["id"])
         assert job["status"] == "failed"
         assert job["error"].startswith("the server cannot make GIFs: ")

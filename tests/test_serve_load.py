@@ -18,21 +18,15 @@ from .test_batch import SETTINGS, clip
 pytest.importorskip("uvicorn", reason="the web app is an extra: pip install 'video2gif[serve]'")
 httpx = pytest.importorskip("httpx2", reason="the load test's client (the test extra)")
 
-from video2gif.serve import BackgroundServer, ServeConfig  # noqa: E402
+from video2gif.serve import BackgroundServer, ServeConfig
+
+from .serving import files_in
 
 UPLOADS = 50  # concurrent uploads
 WORKERS, QUEUE = 2, 2
 KEEP = 1.0  # seconds results are kept
 LOAD_TIMEOUT = 180.0  # seconds for the whole load test
 SETTLE = 15.0  # seconds the server gets to clean up after a fault
-
-
-def files_in(folder: Path) -> list[Path]:
-    while True:
-        try:
-            return [p for p in folder.rglob("*") if p.is_file()]
-        except FileNotFoundError:  # a job's folder was removed while it was being listed
-            continue
 
 
 def wait_until(condition, timeout: float = SETTLE, what: str = "the server to settle") -> None:

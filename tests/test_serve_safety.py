@@ -26,26 +26,13 @@ from .test_batch import SETTINGS, clip
 pytest.importorskip("fastapi", reason="the web app is an extra: pip install 'video2gif[serve]'")
 pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2 (the test extra)")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from video2gif.serve import BackgroundServer, ServeConfig, create_app
 
-from video2gif.serve import BackgroundServer, ServeConfig, create_app  # noqa: E402
+from .serving import JOB_WAIT, LOCAL, app_client, wait_for
 
-LOCAL = "http://127.0.0.1:8000"  # the address the in-process client says it talks to
-JOB_WAIT = 90.0  # seconds a tiny video's job may take on a busy machine
 PACING_WAIT = 10.0  # seconds a too-slow upload may take to be dropped
 # One parameter of a Content-Disposition header: name=token or name="quoted string" (RFC 6266).
 _PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-
-
-def wait_for(client, job_id: str, timeout: float = JOB_WAIT) -> dict:
-    """Poll a job until it has ended."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s")
 
 
 def disposition(header: str) -> tuple[str, list[tuple[str, str]]]:
@@ -73,7 +60,7 @@ def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve-safety-root")
     config = ServeConfig(settings=SETTINGS, workers=1, queue=4, keep_seconds=120,
                          max_upload_bytes=2_000_000, work_dir=str(root))
-    with TestClient(create_app(config), base_url=LOCAL) as c:
+    with app_client(config) as c:
         yield c
 
 
@@ -168,7 +155,7 @@ def test_hosts_and_origins_can_be_allowed(tmp_path, video):
     """The opt-ins: ``serve --allow-host NAME`` and ``--allow-origin URL`` (``*``: any)."""
     config = ServeConfig(settings=SETTINGS, workers=1, queue=1, work_dir=str(tmp_path),
                          allow_hosts=("gifs.lan",), allow_origins=("https://app.example",))
-    with TestClient(create_app(config), base_url="http://gifs.lan:8000") as c:
+    with app_client(config, "http://gifs.lan:8000") as c:
         assert c.get("/api/config").status_code == 200
         r = c.post("/api/jobs?name=a.mp4", content=video.read_bytes(),
                    headers={"Origin": "https://app.example"})
@@ -177,7 +164,7 @@ def test_hosts_and_origins_can_be_allowed(tmp_path, video):
         assert c.post("/api/jobs", content=b"x",
                       headers={"Origin": "https://other.example"}).status_code == 403
     anything = dataclasses.replace(config, allow_hosts=("*",), allow_origins=("*",))
-    with TestClient(create_app(anything), base_url="http://whatever.example") as c:
+    with app_client(anything, "http://whatever.example") as c:
         assert c.get("/api/config").status_code == 200
         r = c.post("/api/jobs?name=a.mp4", content=video.read_bytes(),
                    headers={"Origin": "http://elsewhere.example"})
@@ -268,7 +255,7 @@ def test_the_server_keeps_no_features_in_the_users_cache(tmp_path, video):
     user_cache = default_cache_dir()  # a fresh folder per test (conftest)
     config = ServeConfig(settings=SETTINGS, workers=1, queue=1, work_dir=str(tmp_path / "r"))
     assert config.settings.use_cache and config.settings.cache_dir is None
-    with TestClient(create_app(config), base_url=LOCAL) as c:
+    with app_client(config) as c:
         job = done_job(c, video, "private.mp4")
         assert c.delete(f"/api/jobs/{job['id']}").status_code == 204
     kept = [p for p in user_cache.rglob("*") if p.is_file()] if user_cache.exists() else []
