@@ -28,12 +28,14 @@ from tests import synthetic
 from tests.test_crop import (
     FPS,
     RADIUS,
+    bystander,
     disc_video,
     draw_disc,
-    draw_face,
     face_centres,
     share_inside,
     texture,
+    turning_face,
+    walking_face,
 )
 from video2gif.crop import CropPath, plan_crop
 from video2gif.features.faces import face_detection_unavailable
@@ -93,50 +95,6 @@ def fast_disc(path: Path, n: int = 48):
         cx = 16 + (x if x <= 228 else 456 - x)
         frames.append(draw_disc(background.copy(), cx, 72))
         truth.append((cx, 72))
-    return synthetic.write_video(path, frames, fps=FPS), truth
-
-
-def bystander(path: Path, n: int = 72):
-    """The subject walks slowly across the right half; for 0.4 s in the middle a bystander on
-    the left (a second disc) jumps about, moving more than the subject."""
-    background = texture(17, 256, 144)
-    frames, truth = [], []
-    for i in range(n):
-        image = background.copy()
-        if 30 <= i < 40:
-            draw_disc(image, 40 + 25 * (i % 2), 60 + 30 * (i % 3))
-        cx, cy = 150 + 1.0 * i, 80
-        frames.append(draw_disc(image, cx, cy))
-        truth.append((cx, cy))
-    return synthetic.write_video(path, frames, fps=FPS), truth
-
-
-def walking_face(path: Path, n: int = 60):
-    """A drawn face 80 px high crossing a 320×180 frame."""
-    background = texture(8, 320, 180)
-    frames, truth = [], []
-    for i in range(n):
-        cx = int(60 + 3.3 * i)
-        frames.append(draw_face(background.copy(), cx, 90, 80))
-        truth.append((cx, 90))
-    return synthetic.write_video(path, frames, fps=FPS), truth
-
-
-def turning_face(path: Path, n: int = 72):
-    """A drawn face walking right turns away after 1.25 s (the back of a head) and walks on."""
-    import cv2
-
-    background = texture(22, 320, 180)
-    frames, truth = [], []
-    for i in range(n):
-        cx = int(50 + 3.2 * i)
-        image = background.copy()
-        if i < 30:
-            draw_face(image, cx, 90, 80)
-        else:
-            cv2.ellipse(image, (cx, 90), (30, 40), 0, 0, 360, (70, 50, 40), -1)
-        frames.append(image)
-        truth.append((cx, 90))
     return synthetic.write_video(path, frames, fps=FPS), truth
 
 

@@ -160,19 +160,26 @@ def test_a_portrait_source_follows_up_and_down(tmp_path):
     assert plan.box_at(0.0)[1] < plan.box_at(1.9)[1]
 
 
+def bystander(path: Path, n: int = 72):
+    """The subject walks slowly across the right half; for 0.4 s in the middle a bystander on
+    the left (a second disc) jumps about, moving more than the subject."""
+    background = texture(17, 256, 144)
+    frames, truth = [], []
+    for i in range(n):
+        image = background.copy()
+        if 30 <= i < 40:
+            draw_disc(image, 40 + 25 * (i % 2), 60 + 30 * (i % 3))
+        cx, cy = 150 + 1.0 * i, 80
+        frames.append(draw_disc(image, cx, cy))
+        truth.append((cx, cy))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
 @pytest.mark.parametrize("aspect", ["1:1", "9:16"])
 def test_a_bystander_moving_for_a_moment_does_not_pull_the_crop(tmp_path, aspect):
     """The subject drifts right across the right half; for 0.4 s a second disc on the left
     jumps about, with more motion than the subject has."""
-    background = texture(17, 256, 144)
-    frames, truth = [], []
-    for i in range(72):
-        image = background.copy()
-        if 30 <= i < 40:
-            draw_disc(image, 40 + 25 * (i % 2), 60 + 30 * (i % 3))
-        frames.append(draw_disc(image, 150 + i, 80))
-        truth.append((150 + i, 80))
-    path = synthetic.write_video(tmp_path / "bystander.mp4", frames, fps=FPS)
+    path, truth = bystander(tmp_path / "bystander.mp4")
     plan = plan_crop(path, 0.0, 3.0, aspect)
     assert share_inside(plan, truth) == 1.0
     assert min(x for x, _ in plan.boxes) > 65  # never reached over to the bystander
@@ -225,6 +232,35 @@ def draw_face(image: np.ndarray, cx: int, cy: int, size: int) -> np.ndarray:
     return image
 
 
+def walking_face(path: Path, n: int = 60):
+    """A drawn face 80 px high crossing a 320×180 frame."""
+    background = texture(8, 320, 180)
+    frames, truth = [], []
+    for i in range(n):
+        cx = int(60 + 3.3 * i)
+        frames.append(draw_face(background.copy(), cx, 90, 80))
+        truth.append((cx, 90))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
+def turning_face(path: Path, n: int = 72):
+    """A drawn face walking right turns away after 1.25 s (the back of a head) and walks on."""
+    import cv2
+
+    background = texture(22, 320, 180)
+    frames, truth = [], []
+    for i in range(n):
+        cx = int(50 + 3.2 * i)
+        image = background.copy()
+        if i < 30:
+            draw_face(image, cx, 90, 80)
+        else:
+            cv2.ellipse(image, (cx, 90), (30, 40), 0, 0, 360, (70, 50, 40), -1)
+        frames.append(image)
+        truth.append((cx, 90))
+    return synthetic.write_video(path, frames, fps=FPS), truth
+
+
 @pytest.fixture(scope="module")
 def face_and_disc(tmp_path_factory):
     """24 fps, 320×180, 2 s: a drawn face 80 px high standing still at x=70, and a disc crossing
@@ -256,13 +292,7 @@ def test_faces_come_before_motion(face_and_disc):
 
 @needs_faces
 def test_a_moving_face_is_followed(tmp_path):
-    background = texture(8, 320, 180)
-    frames, truth = [], []
-    for i in range(60):
-        cx = int(60 + 3.3 * i)
-        frames.append(draw_face(background.copy(), cx, 90, 80))
-        truth.append((cx, 90))
-    path = synthetic.write_video(tmp_path / "walk.mp4", frames, fps=FPS)
+    path, truth = walking_face(tmp_path / "walk.mp4")
     plan = plan_crop(path, 0.0, 2.5, "9:16")
     assert plan.pieces == ((0.0, "faces"),)
     assert share_inside(plan, truth, margin=30) >= INSIDE_SHARE
@@ -294,20 +324,7 @@ def test_two_faces_that_do_not_fit_do_not_take_turns(tmp_path):
 def test_a_face_that_turns_away_is_followed_by_its_motion(tmp_path):
     """A drawn face walks right; after 1.25 s it turns away (the back of a head: no face to
     find) and walks on. Holding the last face would lose it within half a second."""
-    import cv2
-
-    background = texture(22, 320, 180)
-    frames, truth = [], []
-    for i in range(72):
-        cx = int(50 + 3.2 * i)
-        image = background.copy()
-        if i < 30:
-            draw_face(image, cx, 90, 80)
-        else:
-            cv2.ellipse(image, (cx, 90), (30, 40), 0, 0, 360, (70, 50, 40), -1)
-        frames.append(image)
-        truth.append((cx, 90))
-    path = synthetic.write_video(tmp_path / "turn.mp4", frames, fps=FPS)
+    path, truth = turning_face(tmp_path / "turn.mp4")
     plan = plan_crop(path, 0.0, 3.0, "9:16")
     assert plan.pieces == ((0.0, "faces"),)
     assert share_inside(plan, truth, margin=30) >= INSIDE_SHARE

@@ -18,9 +18,8 @@ The scorer itself is :class:`video2gif.scorers.original.OriginalScorer`; this mo
 released network (C3D, then the scoring head) as a :class:`WindowScores` "backbone".
 
 Example:
-    >>> from video2gif.scorers.original import OriginalScorer
-    >>> scorer = OriginalScorer.from_dir("~/video2gif-weights")  # doctest: +SKIP
-    >>> found = video2gif.find_highlights("clip.mp4", model=scorer)  # doctest: +SKIP
+    >>> head = build_head()  # doctest: +SKIP
+    >>> head.load_state_dict(load_head_weights("video2gif_weights.npz"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
