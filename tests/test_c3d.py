@@ -85,24 +85,26 @@ def np_maxpool(x: np.ndarray, k: tuple[int, int, int]) -> np.ndarray:
     return x.reshape(c, t2, k[0], h2, k[1], w2, k[2]).max(axis=(2, 4, 6))
 
 
+def _relu(a: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0)
+
+
 def np_c3d_fc6(clip: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
     """clip (3, 16, H, W) → fc6 after ReLU, with Lasagne's (in, out) dense weights."""
-    relu = lambda a: np.maximum(a, 0)
     x = clip.astype(np.float64)
     pools = {0: (1, 2, 2), 1: (2, 2, 2), 3: (2, 2, 2), 5: (2, 2, 2)}
     for i in range(8):
-        x = relu(np_conv3d(x, params[2 * i].astype(np.float64), params[2 * i + 1]))
+        x = _relu(np_conv3d(x, params[2 * i].astype(np.float64), params[2 * i + 1]))
         if i in pools:
             x = np_maxpool(x, pools[i])
     x = np.pad(x, ((0, 0), (0, 0), (0, 1), (0, 1)))  # right/bottom of height and width only
     x = np_maxpool(x, (2, 2, 2))
-    return relu(x.reshape(-1) @ params[16] + params[17])
+    return _relu(x.reshape(-1) @ params[16] + params[17])
 
 
 def np_head(fc6: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
-    relu = lambda a: np.maximum(a, 0)
-    h = relu(fc6 @ params[0] + params[1])
-    h = relu(h @ params[2] + params[3])
+    h = _relu(fc6 @ params[0] + params[1])
+    h = _relu(h @ params[2] + params[3])
     return (h @ params[4] + params[5])[..., 0]
 
 

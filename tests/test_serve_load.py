@@ -18,9 +18,9 @@ from .test_batch import SETTINGS, clip
 pytest.importorskip("uvicorn", reason="the web app is an extra: pip install 'video2gif[serve]'")
 httpx = pytest.importorskip("httpx2", reason="the load test's client (the test extra)")
 
-from video2gif.serve import BackgroundServer, ServeConfig
+from video2gif.serve import BackgroundServer, ServeConfig  # noqa: E402
 
-from .serving import files_in
+from .serving import files_in  # noqa: E402
 
 UPLOADS = 50  # concurrent uploads
 WORKERS, QUEUE = 2, 2
