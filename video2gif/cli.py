@@ -18,9 +18,8 @@ from pathlib import Path
 
 import click
 
-from ._cli.common import MAX_WARNING_LINES as MAX_WARNING_LINES
+from ._cli.common import ANNOTATIONS_HELP, echo_json, fail, progress_enabled
 from ._cli.common import debug as _debug
-from ._cli.common import echo_json, fail, progress_enabled
 from ._cli.common import echo_warnings as _echo_warnings
 from ._cli.make import make, segments, shots
 from ._cli.scale import batch, serve
@@ -153,7 +152,7 @@ def dataset_build(pairs, output, min_confidence, report, quiet):
 
 @cli.command("eval")
 @click.option("-a", "--annotations", required=True, type=click.Path(path_type=str),
-              help="GIF annotations: JSON lines, a PHD-GIFs CSV, or Video2GIF metadata.txt.")
+              help=ANNOTATIONS_HELP)
 @click.option("--testset", type=click.Path(path_type=str),
               help="With Video2GIF metadata.txt: its testset.txt (evaluate those videos).")
 @click.option("-p", "--predictions", type=click.Path(path_type=str),
@@ -248,6 +247,7 @@ def eval_command(annotations, testset, predictions, model, videos, output, as_js
     else:
         click.echo(format_table(results))
     return 1 if failures else 0
+
 
 _default_showwarning = warnings.showwarning
 

@@ -180,7 +180,7 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5, track: Track 
             score=None if np.isnan(scores[i]) else float(scores[i]),
             rank=ranks[i],
             signals=rows[i],
-            fallback=getattr(s, "fallback", ""),
+            fallback=s.fallback,
         )
         for i, s in enumerate(segments)
     ]
@@ -260,8 +260,7 @@ def make_gifs(
         loops: dict[int, LoopReport] = {}
         cropper = Cropper(options.aspect, [shot.start for shot in found.shots])
         outputs = _encode_picks(path, found.picks, staging, options.encode_options(),
-                                on_progress, found.cuts,
-                                getattr(options, "loop", DEFAULT_LOOP), loops, cropper)
+                                on_progress, found.cuts, options.loop, loops, cropper)
         names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
         loops = {i: loops.get(n) for n, i in enumerate(found.pick_indices, start=1)}
         crops = {i: cropper.plans.get(n) for n, i in enumerate(found.pick_indices, start=1)}
@@ -274,7 +273,7 @@ def make_gifs(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    outputs = [o.__class__(**{**o.__dict__, "path": folder / o.path.name}) for o in outputs]
+    outputs = [replace(o, path=folder / o.path.name) for o in outputs]
     return MadeGifs(highlights=found, folder=folder, outputs=outputs)
 
 

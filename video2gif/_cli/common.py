@@ -11,6 +11,8 @@ import click
 from ..errors import Video2GifError
 
 MAX_WARNING_LINES = 20  # dataset warnings printed before the rest are counted
+# --annotations of train and eval: every format load_annotations reads.
+ANNOTATIONS_HELP = "GIF annotations: JSON lines, a PHD-GIFs CSV, or Video2GIF metadata.txt."
 
 
 def debug() -> bool:

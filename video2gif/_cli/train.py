@@ -11,8 +11,8 @@ import click
 from ..context import DEFAULT_BLOCKS
 from ..options import FEATURES, GifOptions, click_options, option_fields
 from ..train import VALIDATION_SHARE
+from .common import ANNOTATIONS_HELP, progress_enabled
 from .common import echo_warnings as _echo_warnings
-from .common import progress_enabled
 from .train_options import TRAIN_HELP, train_options
 
 
@@ -26,7 +26,7 @@ def _context_blocks(text: str) -> tuple[str, ...]:
 
 @click.command("train", help=TRAIN_HELP)
 @click.option("-a", "--annotations", required=True, type=click.Path(path_type=str),
-              help="GIF annotations: JSON lines, a PHD-GIFs CSV, or Video2GIF metadata.txt.")
+              help=ANNOTATIONS_HELP)
 @click.option("--videos", type=click.Path(file_okay=False, path_type=str), default=None,
               help="Folder holding the videos, named <id>.<ext> [default: the annotations' "
                    "path fields].")
