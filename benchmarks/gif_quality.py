@@ -22,6 +22,7 @@ and docs/images/gif_quality.png.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -44,7 +45,7 @@ from _common import MEDIA, REPO, machine, write_section
 
 from video2gif.decode import read_range
 from video2gif.encode import _resample
-from video2gif.gif import encode_gif, settings_for
+from video2gif.gif import Settings, encode_gif, settings_for
 
 WIDTH, FPS, LENGTH = 480, 12.0, 3.0
 # (clip, start s, kind): animation, film, camera motion, static backgrounds, faces
@@ -89,6 +90,25 @@ def video2gif_encoder(quality: int):
     def run(seg: Segment, out: Path) -> float:
         t = time.perf_counter()
         out.write_bytes(encode_gif(seg.frames, seg.holds, FPS, settings_for(quality)).data)
+        return time.perf_counter() - t
+
+    return run
+
+
+def settings_encoder(overrides: str):
+    """video2gif with explicit Settings fields, e.g. "keep_tolerance=0.02,dither=none"."""
+    fields = {f.name: f.type for f in dataclasses.fields(Settings)}
+    values = {}
+    for item in filter(None, overrides.split(",")):
+        key, value = item.split("=", 1)
+        kind = fields[key]
+        values[key] = (value if kind == "str" else value == "True" if kind == "bool"
+                       else int(value) if kind == "int" else float(value))
+    settings = Settings(**values)
+
+    def run(seg: Segment, out: Path) -> float:
+        t = time.perf_counter()
+        out.write_bytes(encode_gif(seg.frames, seg.holds, FPS, settings).data)
         return time.perf_counter() - t
 
     return run
@@ -267,9 +287,17 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print, do not touch docs/")
     ap.add_argument("--only", default="", help="comma-separated label prefixes to run")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME:FIELD=V,...",
+                    help="also run video2gif with these Settings fields (the step-by-step table)")
+    ap.add_argument("--no-others", action="store_true", help="video2gif only (no FFmpeg, gifski)")
     args = ap.parse_args()
     segments = SEGMENTS[:3] if args.quick else SEGMENTS
     encoders = {f"video2gif q{q}": video2gif_encoder(int(q)) for q in args.quality.split(",")}
+    for variant in args.variant:
+        name, overrides = variant.split(":", 1)
+        encoders[f"video2gif {name}"] = settings_encoder(overrides)
+    if args.no_others:
+        args.only = args.only or "video2gif"
     encoders["FFmpeg palettegen+paletteuse, defaults"] = ffmpeg_encoder("", "")
     encoders["video2gif 0.1 (FFmpeg, palette of moving pixels)"] = ffmpeg_encoder(
         "max_colors=256:reserve_transparent=1:stats_mode=diff",
