@@ -56,8 +56,9 @@ class Settings:
     def tolerance(self) -> float:
         """Oklab distance within which every shown pixel matches its source when the palette
         holds every colour of the frame and nothing is dithered: an unredrawn pixel moved at
-        most ``keep_tolerance``, a lossy substitution at most twice ``lossy_tolerance``."""
-        return max(self.keep_tolerance, 2 * self.lossy_tolerance)
+        most ``keep_tolerance``, and a lossy substitution lands within twice
+        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel)."""
+        return self.keep_tolerance + 2 * self.lossy_tolerance
 
 
 def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
