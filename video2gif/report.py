@@ -40,10 +40,9 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
     convention of highlight-detection tools (QVHighlights, Lighthouse). A pick also has ``cut``
     (its GIF's boundaries and why they moved) and, once encoded, ``loop`` (how it loops: the
     seam figure) and ``crop`` when cropped (its aspect, box size, and box per frame: see
-    :meth:`~video2gif.crop.CropPath.to_dict`); a candidate left out
-    although it scored above a pick has ``suppressed`` (the
-    pick it lost to, and why). ``features`` says what measured the features behind the scores
-    (see :func:`features_block`).
+    :meth:`~video2gif.crop.CropPath.to_dict`); a candidate left out although it scored above a
+    pick has ``suppressed`` (the pick it lost to, and why). ``features`` says what measured the
+    features behind the scores (see :func:`features_block`).
     """
     outputs = outputs or {}
     picked = {i: n for n, i in enumerate(found.pick_indices, start=1)}
@@ -63,17 +62,17 @@ def segments_document(found: Highlights, outputs: dict[int, str] | None = None,
             **_selection_fields(found, i, picked, loops or {}),
             **({"crop": crops[i].to_dict()} if crops and crops.get(i) else {}),
             **({"fallback": {"kind": s.fallback, "why": fallback_why(found, i)}}
-               if getattr(s, "fallback", "") else {}),
+               if s.fallback else {}),
         })
     windows = sorted(  # candidates only: fallbacks are scored on their own scale
         ([json_seconds(s.start), json_seconds(s.end), json_score(s.score)]
-         for s in found.segments if s.score is not None and not getattr(s, "fallback", "")),
+         for s in found.segments if s.score is not None and not s.fallback),
         key=lambda w: -w[2],
     )
     return {
         "video": found.info.to_dict(),
         "model": found.model,
-        "features": getattr(found, "features", None) or None,
+        "features": found.features or None,
         "generator": f"video2gif {__version__}",
         "shots": [s.to_dict() for s in found.shots],
         "dropped_shots": found.dropped_shots,
@@ -117,12 +116,12 @@ def _selection_fields(found: Highlights, i: int, picked: dict[int, int],
                       loops: dict[int, LoopReport]) -> dict:
     """``cut`` and ``loop`` of a pick, ``suppressed`` of a candidate left out."""
     out: dict = {}
-    cuts = getattr(found, "cuts", None) or []
+    cuts = found.cuts
     if i in picked and len(cuts) >= picked[i]:
         out["cut"] = cuts[picked[i] - 1].to_dict()
     if i in loops and loops[i] is not None:
         out["loop"] = loops[i].to_dict()
-    left_out = (getattr(found, "suppressed", None) or {}).get(i)
+    left_out = found.suppressed.get(i)
     if left_out is not None:
         out["suppressed"] = left_out.to_dict(picked.get(left_out.pick))
     return out
@@ -157,7 +156,7 @@ def _clock(seconds: float) -> str:
 def _loop_caption(found: Highlights, n: int, i: int, loops: dict[int, LoopReport]) -> str:
     """The GIF's own span when its cut moved, and how it loops (mode, seam), as HTML."""
     parts = []
-    cuts = getattr(found, "cuts", None) or []
+    cuts = found.cuts
     if len(cuts) >= n and cuts[n - 1].why != "as ranked":
         cut = cuts[n - 1]
         parts.append(f"GIF {_clock(cut.start)}–{_clock(cut.end)}: {html.escape(cut.why)}")
@@ -179,7 +178,7 @@ def _left_out(found: Highlights) -> str:
     rows = [
         f"<li>{_clock(found.segments[i].start)}–{_clock(found.segments[i].end)}: same as "
         f"#{picked.get(s.pick, '?')}, {html.escape(s.detail)}</li>"
-        for i, s in sorted((getattr(found, "suppressed", None) or {}).items())
+        for i, s in sorted(found.suppressed.items())
         if s.reason == "duplicate"
     ]
     if not rows:
@@ -190,7 +189,7 @@ def _left_out(found: Highlights) -> str:
 
 def _fallback_caption(found: Highlights, i: int) -> str:
     """Why a fallback pick was made, as HTML ("" for a candidate)."""
-    if not getattr(found.segments[i], "fallback", ""):
+    if not found.segments[i].fallback:
         return ""
     return f"<div class=loop>extra GIF: {html.escape(fallback_why(found, i))}</div>"
 
@@ -228,7 +227,7 @@ def index_html(found: Highlights, outputs: dict[int, str],
             f"</figcaption></figure>"
         )
     info = found.info
-    fallbacks = sum(1 for s in found.segments if getattr(s, "fallback", ""))
+    fallbacks = sum(1 for s in found.segments if s.fallback)
     summary = (
         f"{info.width}×{info.height}, {float(info.fps):.3g} fps, {_clock(info.duration)} · "
         f"{len(found.shots)} shots · {len(found.segments) - fallbacks} candidates"
@@ -266,7 +265,7 @@ grey lines are shot boundaries{_dashed_note(found)}. Made by video2gif {__versio
 
 
 def _dashed_note(found: Highlights) -> str:
-    if not any(getattr(s, "fallback", "") for s in found.segments):
+    if not any(s.fallback for s in found.segments):
         return ""
     return "; dashed bars are fallback candidates (scored with the candidates, not ranked)"
 
@@ -306,7 +305,7 @@ def timeline_svg(found: Highlights) -> str:
         if seg.score is None:
             continue
         colour, width = ("#e8590c", 4) if i in picked else ("#4c6ef5", 2)
-        dash = ' stroke-dasharray="6 3"' if getattr(seg, "fallback", "") else ""  # a fallback
+        dash = ' stroke-dasharray="6 3"' if seg.fallback else ""  # a fallback
         parts.append(f'<line x1="{x(seg.start):.1f}" y1="{y(seg.score):.1f}" '
                      f'x2="{x(seg.end):.1f}" y2="{y(seg.score):.1f}" stroke="{colour}"{dash} '
                      f'stroke-width="{width}" stroke-opacity="{1 if i in picked else 0.5}">'
