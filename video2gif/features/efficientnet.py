@@ -270,10 +270,9 @@ class _FusedEmbedder:
                         "")
 
     def __call__(self, images):
-        """(n, 3, h, w) float RGB in 0-255, a tensor of its own (normalised in place) →
-        (n, 1280)."""
+        """(n, 3, h, w) float RGB in 0-255 → (n, 1280)."""
         net = self._net
-        x = images.sub_(net.mean).div_(net.std)
+        x = (images - net.mean).div_(net.std)  # a new tensor: the caller's stays as it was
         x = self._conv(net._conv_stem, x, True)
         for b in net._blocks:
             y = self._conv(b._expand_conv, x, True) if b.expand else x
