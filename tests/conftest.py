@@ -23,6 +23,16 @@ def media(relative: str) -> Path:
     return path
 
 
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """Run ``video2gif ARGS`` in process, as the shell would: (exit code, stdout, stderr)."""
+    from video2gif.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
 @pytest.fixture(autouse=True)
 def _private_feature_cache(tmp_path_factory, monkeypatch):
     """Feature caches default to a fresh temporary folder, never the user's."""

@@ -22,12 +22,11 @@ from video2gif.align import (
     phash,
     read_gif,
 )
-from video2gif.cli import main
 from video2gif.datasets import read_annotations
 from video2gif.errors import InputError
 
 from . import synthetic
-from .conftest import media
+from .conftest import media, run_cli
 
 FPS = 24
 
@@ -44,13 +43,6 @@ def frames_of(path, start=0, stop=None, step=1, width=None) -> list[np.ndarray]:
                 out.append(frame.to_ndarray(format="rgb24", width=width or frame.width,
                                             height=height or frame.height))
     return out
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def six_scenes(seeds=(11, 12, 13, 14, 15, 16)) -> list[np.ndarray]:
@@ -286,22 +278,22 @@ def test_real_gif_from_another_film_is_not_matched():
 
 def test_cli_align_json_contract(capsys, tmp_path, scenes_video, scenes_frames):
     gif = synthetic.write_gif(tmp_path / "g.gif", scenes_frames[60:120:3], 120, width=120)
-    code, out, err = run(capsys, "align", gif, scenes_video, "--json")
+    code, out, err = run_cli(capsys, "align", gif, scenes_video, "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert set(doc) == {"start", "end", "start_frame", "end_frame", "confidence", "matched"}
     assert doc["matched"] is True and abs(doc["start_frame"] - 60) <= 3
     assert 0 <= doc["confidence"] <= 1
-    code, out, _ = run(capsys, "align", gif, scenes_video)
+    code, out, _ = run_cli(capsys, "align", gif, scenes_video)
     assert code == 0 and "matched" in out and "frames" in out
 
 
 def test_cli_align_errors_are_one_line(capsys, tmp_path, scenes_video):
-    code, out, err = run(capsys, "align", tmp_path / "nope.gif", scenes_video)
+    code, out, err = run_cli(capsys, "align", tmp_path / "nope.gif", scenes_video)
     assert code == 1 and out == ""
     assert err.startswith("video2gif: error: ") and "nope.gif" in err and err.count("\n") == 1
     gif = synthetic.write_gif(tmp_path / "g.gif", [synthetic.textured(1)] * 2)
-    code, _, err = run(capsys, "align", gif, tmp_path / "nope.mp4")
+    code, _, err = run_cli(capsys, "align", gif, tmp_path / "nope.mp4")
     assert code == 1 and "nope.mp4" in err and "Traceback" not in err
 
 
@@ -321,7 +313,7 @@ def test_cli_dataset_build_keeps_confident_pairs(capsys, tmp_path, scenes_video,
     out = tmp_path / "out" / "annotations.jsonl"
     out.parent.mkdir()
     report = tmp_path / "rejected.jsonl"
-    code, _, err = run(capsys, "dataset", "build", pairs, "-o", out, "--report", report, "-q")
+    code, _, err = run_cli(capsys, "dataset", "build", pairs, "-o", out, "--report", report, "-q")
     assert code == 1  # one input was unreadable
     assert "missing.gif (line 5)" in err and "kept 2 of 4 GIFs (1 videos)" in err
     [video] = read_annotations(out)

@@ -28,12 +28,12 @@ from video2gif.batch import (
     run_batch,
 )
 from video2gif.cli import batch as batch_command
-from video2gif.cli import main
 from video2gif.cli import make as make_command
 from video2gif.cli import serve as serve_command
 from video2gif.options import GifOptions
 
 from . import synthetic
+from .conftest import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["-k", "1", "--width", "64", "--backbone", "none", "--min-len", "1", "--max-len", "1.5"]
@@ -49,13 +49,6 @@ def clip(path: Path, seed: int, frames: int = 72) -> Path:
     return synthetic.write_video(path, synthetic.cuts([
         (synthetic.moving(seed, speed=2), half), (synthetic.still(seed + 50), frames - half),
     ]), fps=24)
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -105,7 +98,7 @@ def test_find_inputs_walks_folders_and_reads_lists(tmp_path):
     (lambda d: (d / "empty.txt").write_text("# nothing\n") and d / "empty.txt", "names no video"),
 ])
 def test_batch_usage_errors_are_one_line(capsys, tmp_path, make_source, reason):
-    code, _, err = run(capsys, "batch", make_source(tmp_path), "-o", tmp_path / "out")
+    code, _, err = run_cli(capsys, "batch", make_source(tmp_path), "-o", tmp_path / "out")
     assert code == 2
     assert err.startswith("video2gif: error: ") and reason in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
@@ -134,7 +127,7 @@ def test_batch_records_each_video_and_resumes(capsys, tmp_path):
     bad.write_bytes(clip(tmp_path / "whole.mp4", 3).read_bytes()[:600])  # cut off after the header
     out = tmp_path / "out"
 
-    code, _, err = run(capsys, "batch", videos, "-o", out, "--workers", "2", *FAST)
+    code, _, err = run_cli(capsys, "batch", videos, "-o", out, "--workers", "2", *FAST)
     assert code == 1, err  # one input failed
     assert f"Skipping {bad} due to " in err
     first = records(out)
@@ -154,14 +147,14 @@ def test_batch_records_each_video_and_resumes(capsys, tmp_path):
     assert (out / "sub" / "two" / "index.html").is_file() and not leftovers(out)
 
     # Again: the finished videos are skipped, the failed one is tried again.
-    code, _, err = run(capsys, "batch", videos, "-o", out, "--workers", "2", *FAST)
+    code, _, err = run_cli(capsys, "batch", videos, "-o", out, "--workers", "2", *FAST)
     assert code == 1 and "2 of 3 videos already done, skipped" in err
     second = records(out)[len(first):]
     assert [(r["input"], r["status"]) for r in second] == [(str(bad), "failed")]
 
     # Repaired, it is made; the others are still skipped.
     clip(bad, 4)
-    code, _, err = run(capsys, "batch", videos, "-o", out, *FAST)
+    code, _, err = run_cli(capsys, "batch", videos, "-o", out, *FAST)
     assert code == 0, err
     third = records(out)[len(first) + 1:]
     assert [(r["input"], r["status"]) for r in third] == [(str(bad), "done")]
@@ -169,12 +162,12 @@ def test_batch_records_each_video_and_resumes(capsys, tmp_path):
     # Other settings, or a changed video, or deleted results: made again.
     (out / "one" / "01.gif").unlink()
     clip(videos / "sub" / "two.mp4", 5, frames=64)
-    code, _, err = run(capsys, "batch", videos, "-o", out, *FAST, "-q")
+    code, _, err = run_cli(capsys, "batch", videos, "-o", out, *FAST, "-q")
     assert code == 0 and err == ""
     fourth = records(out)[len(first) + 2:]
     assert sorted(Path(r["input"]).name for r in fourth) == ["one.mp4", "two.mp4"]
-    code, _, _ = run(capsys, "batch", videos, "-o", out, *FAST[:-6], "--backbone", "none",
-                     "--min-len", "1", "--max-len", "2", "-q")
+    code, _, _ = run_cli(capsys, "batch", videos, "-o", out, *FAST[:-6], "--backbone", "none",
+                         "--min-len", "1", "--max-len", "2", "-q")
     assert code == 0
     fifth = records(out)[len(first) + 4:]
     assert len(fifth) == 3 and len({r["settings"] for r in fifth} | {first[0]["settings"]}) == 2
@@ -213,18 +206,18 @@ def test_a_second_batch_on_the_same_manifest_is_refused(capsys, tmp_path):
     clip(videos / "a.mp4", 7)
     out = tmp_path / "out"
     with Manifest(out / "manifest.jsonl").locked():
-        code, _, err = run(capsys, "batch", videos, "-o", out, *FAST)
+        code, _, err = run_cli(capsys, "batch", videos, "-o", out, *FAST)
     assert code == 2 and "another batch is writing this manifest" in err
 
 
 def test_bad_settings_stop_before_any_work(capsys, tmp_path):
     videos = tmp_path / "videos"
     clip(videos / "a.mp4", 8)
-    code, _, err = run(capsys, "batch", videos, "-o", tmp_path / "out", "--model", "nope",
-                       *FAST[:-8], "--backbone", "none")
+    code, _, err = run_cli(capsys, "batch", videos, "-o", tmp_path / "out", "--model", "nope",
+                           *FAST[:-8], "--backbone", "none")
     assert code == 1 and err.startswith("video2gif: error: --model: 'nope' is neither")
-    code, _, err = run(capsys, "batch", videos, "-o", tmp_path / "out", "--address", "auto",
-                       *FAST)
+    code, _, err = run_cli(capsys, "batch", videos, "-o", tmp_path / "out", "--address", "auto",
+                           *FAST)
     assert code == 2 and "--address: only applies with --engine ray" in err
     assert not (tmp_path / "out" / "manifest.jsonl").exists()
 
@@ -347,8 +340,8 @@ def test_models_that_cannot_load_stop_the_batch_with_one_error(capsys, tmp_path)
     clip(videos / "a.mp4", 11)
     weights = tmp_path / "weights"
     weights.mkdir()
-    code, _, err = run(capsys, "batch", videos, "-o", tmp_path / "out", *FAST[:-6],
-                       "--backbone", "c3d", "--weights-dir", weights)
+    code, _, err = run_cli(capsys, "batch", videos, "-o", tmp_path / "out", *FAST[:-6],
+                           "--backbone", "c3d", "--weights-dir", weights)
     assert code == 1 and "c3d_model.pkl" in err and "Traceback" not in err
     assert err.startswith("video2gif: error: ") and len(err.strip().splitlines()) == 1
     assert Manifest(tmp_path / "out" / "manifest.jsonl").records() == []

@@ -9,17 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from video2gif.cli import main
-
 from . import synthetic
-from .conftest import media
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+from .conftest import media, run_cli
 
 
 def assert_no_partial_files(folder):
@@ -29,8 +20,8 @@ def assert_no_partial_files(folder):
 
 def test_make_writes_gifs_and_report(capsys, three_shot_video, tmp_path):
     out = tmp_path / "out"
-    code, _, err = run(capsys, "make", three_shot_video, "-o", out, "-k", "2", "--min-len", "1",
-                       "--max-len", "2", "--width", "96", "-q")
+    code, _, err = run_cli(capsys, "make", three_shot_video, "-o", out, "-k", "2", "--min-len", "1",
+                           "--max-len", "2", "--width", "96", "-q")
     assert code == 0, err
     folder = out / "three shots"
     doc = json.loads((folder / "segments.json").read_text())
@@ -50,13 +41,13 @@ def test_make_writes_gifs_and_report(capsys, three_shot_video, tmp_path):
 
 
 def test_segments_and_shots_json(capsys, three_shot_video):
-    code, out, _ = run(capsys, "shots", three_shot_video, "--json")
+    code, out, _ = run_cli(capsys, "shots", three_shot_video, "--json")
     assert code == 0
     shots = json.loads(out)["shots"]
     assert [s["start_frame"] for s in shots] == [0, 48, 96]
     assert set(shots[0]) >= {"start", "end", "start_frame", "end_frame"}
-    code, out, _ = run(capsys, "segments", three_shot_video, "--json", "--min-len", "1",
-                       "--max-len", "2")
+    code, out, _ = run_cli(capsys, "segments", three_shot_video, "--json", "--min-len", "1",
+                           "--max-len", "2")
     assert code == 0
     doc = json.loads(out)
     assert len(doc["segments"]) >= 3
@@ -64,9 +55,9 @@ def test_segments_and_shots_json(capsys, three_shot_video):
 
 
 def test_version_and_help(capsys):
-    code, out, _ = run(capsys, "--version")
+    code, out, _ = run_cli(capsys, "--version")
     assert code == 0 and "video2gif" in out
-    code, out, _ = run(capsys, "make", "--help")
+    code, out, _ = run_cli(capsys, "make", "--help")
     assert code == 0 and "--max-bytes" in out
 
 
@@ -81,7 +72,7 @@ def test_bad_file_is_one_line_error(capsys, tmp_path, name, content, reason):
     if content is not None:
         path.write_bytes(content)
     out = tmp_path / "out"
-    code, _, err = run(capsys, "make", path, "-o", out, "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", out, "-q")
     assert code == 1
     first = err.splitlines()[0]
     assert first.startswith(f"video2gif: error: {path}: ") and reason in first
@@ -90,19 +81,19 @@ def test_bad_file_is_one_line_error(capsys, tmp_path, name, content, reason):
 
 
 def test_directory_is_rejected(capsys, tmp_path):
-    code, _, err = run(capsys, "make", tmp_path, "-o", tmp_path / "out", "-q")
+    code, _, err = run_cli(capsys, "make", tmp_path, "-o", tmp_path / "out", "-q")
     assert code == 1 and "is a directory" in err and "Traceback" not in err
 
 
 def test_usage_errors_exit_2(capsys, three_shot_video, tmp_path):
-    code, _, err = run(capsys, "make", three_shot_video, "-o", tmp_path, "-k", "0")
+    code, _, err = run_cli(capsys, "make", three_shot_video, "-o", tmp_path, "-k", "0")
     assert code == 2 and err.startswith("video2gif: error:") and "Traceback" not in err
-    code, _, err = run(capsys, "make", three_shot_video, "-o", tmp_path, "--min-len", "5",
-                       "--max-len", "2")
+    code, _, err = run_cli(capsys, "make", three_shot_video, "-o", tmp_path, "--min-len", "5",
+                           "--max-len", "2")
     assert code == 2 and "--min-len" in err
-    code, _, err = run(capsys, "make", three_shot_video)  # no -o
+    code, _, err = run_cli(capsys, "make", three_shot_video)  # no -o
     assert code == 2 and err.startswith("video2gif: error:")
-    code, _, err = run(capsys, "make", three_shot_video, "-o", tmp_path, "--model", "nonsense")
+    code, _, err = run_cli(capsys, "make", three_shot_video, "-o", tmp_path, "--model", "nonsense")
     assert code == 1 and "nonsense" in err
 
 
@@ -110,7 +101,7 @@ def test_one_bad_input_does_not_stop_the_others(capsys, three_shot_video, tmp_pa
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\x00" * 1000)
     out = tmp_path / "out"
-    code, _, err = run(capsys, "make", bad, three_shot_video, "-o", out, "-k", "1", "-q")
+    code, _, err = run_cli(capsys, "make", bad, three_shot_video, "-o", out, "-k", "1", "-q")
     assert code == 1
     assert (out / "three shots" / "01.gif").exists()
     assert not (out / "broken").exists()
@@ -129,7 +120,7 @@ def test_audio_only_file(capsys, tmp_path):
         frame.sample_rate, frame.pts = 16000, 0
         for p in [*stream.encode(frame), *stream.encode()]:
             container.mux(p)
-    code, _, err = run(capsys, "make", path, "-o", tmp_path / "out", "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "-q")
     assert code == 1 and "no video stream" in err
 
 
@@ -137,7 +128,7 @@ def test_truncated_file(capsys, three_shot_video, tmp_path):
     data = three_shot_video.read_bytes()
     cut = tmp_path / "truncated.mp4"
     cut.write_bytes(data[: len(data) // 2])
-    code, _, err = run(capsys, "make", cut, "-o", tmp_path / "out", "-q")
+    code, _, err = run_cli(capsys, "make", cut, "-o", tmp_path / "out", "-q")
     assert code in (0, 1) and "Traceback" not in err
     if code == 1:
         assert err.startswith(f"video2gif: error: {cut}: ")
@@ -150,7 +141,7 @@ def test_tiny_videos_make_one_gif(capsys, tmp_path, frames, size):
     images = [np.full((h, w, 3), 40 + 5 * i, np.uint8) for i in range(frames)]
     path = synthetic.write_video(tmp_path / f"tiny{frames}.mp4", images)
     out = tmp_path / "out"
-    code, _, err = run(capsys, "make", path, "-o", out, "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", out, "-q")
     assert code == 0, err
     gifs = list((out / f"tiny{frames}").glob("*.gif"))
     assert len(gifs) == 1
@@ -164,7 +155,7 @@ def test_rotated_vfr_and_unicode_name(capsys, tmp_path):
     path = synthetic.write_video(tmp_path / "Ünïcødé clip – 1.mkv", images, pts=pts,
                                  time_base=Fraction(1, 1000), rotation=90)
     out = tmp_path / "out dir"
-    code, _, err = run(capsys, "make", path, "-o", out, "-k", "1", "--min-len", "1", "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", out, "-k", "1", "--min-len", "1", "-q")
     assert code == 0, err
     folder = out / "Ünïcødé clip – 1"
     gif = Image.open(next(folder.glob("*.gif")))
@@ -173,7 +164,7 @@ def test_rotated_vfr_and_unicode_name(capsys, tmp_path):
 
 def test_real_clip_with_broken_audio(capsys, tmp_path):
     path = media("moviepy/video_with_failing_audio.mp4")
-    code, _, err = run(capsys, "make", path, "-o", tmp_path, "-k", "2", "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", tmp_path, "-k", "2", "-q")
     assert code == 0, err
 
 
@@ -186,8 +177,8 @@ def test_real_clip_with_broken_audio(capsys, tmp_path):
 def test_make_on_real_clips(capsys, tmp_path, clip):
     path = media(clip)
     budget = 3_000_000
-    code, _, err = run(capsys, "make", path, "-o", tmp_path, "-k", "3", "--max-bytes", budget,
-                       "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", tmp_path, "-k", "3", "--max-bytes", budget,
+                           "-q")
     assert code == 0, err
     folder = tmp_path / path.stem
     doc = json.loads((folder / "segments.json").read_text())

@@ -19,7 +19,7 @@ from video2gif.errors import UsageError
 from video2gif.features.faces import FaceCollector, face_detection_unavailable
 
 from . import synthetic
-from .conftest import media
+from .conftest import media, run_cli
 
 FPS = 24
 RADIUS = 12  # pixels: the disc that is the subject
@@ -431,18 +431,10 @@ def test_chaplin_vertical_crop_stays_in_the_frame(tmp_path):
     assert out.width == 202 and out.height == 360  # the crop's own size: never upscaled
 
 
-def run_cli(capsys, *args) -> tuple[int, str]:
-    from video2gif.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    return exit_info.value.code, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("aspect", ["3:0", "wide", ""])
 def test_make_refuses_a_bad_aspect_in_one_line(capsys, disc_with_cut, tmp_path, aspect):
-    code, err = run_cli(capsys, "make", disc_with_cut[0], "-o", tmp_path / "out",
-                        "--aspect", aspect)
+    code, _, err = run_cli(capsys, "make", disc_with_cut[0], "-o", tmp_path / "out",
+                           "--aspect", aspect)
     assert code == 2 and err.startswith("video2gif: error: --aspect")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
@@ -450,8 +442,8 @@ def test_make_refuses_a_bad_aspect_in_one_line(capsys, disc_with_cut, tmp_path, 
 
 def test_make_crops_every_pick_and_reports_it(capsys, disc_with_cut, tmp_path):
     out = tmp_path / "out"
-    code, err = run_cli(capsys, "make", disc_with_cut[0], "-o", out, "-k", "2", "--min-len",
-                        "1", "--max-len", "2", "--backbone", "none", "--aspect", "1:1", "-q")
+    code, _, err = run_cli(capsys, "make", disc_with_cut[0], "-o", out, "-k", "2", "--min-len",
+                           "1", "--max-len", "2", "--backbone", "none", "--aspect", "1:1", "-q")
     assert code == 0, err
     folder = out / "disc"
     doc = json.loads((folder / "segments.json").read_text())
@@ -487,8 +479,8 @@ def test_make_on_a_video_smaller_than_the_crop(capsys, tmp_path):
     """32×16 pixels, 1 s: a 9:16 crop is 8×16; make still writes a valid GIF."""
     frames = [draw_disc_small(texture(10, 32, 16).copy(), 4 + i, 8) for i in range(24)]
     path = synthetic.write_video(tmp_path / "tiny.mp4", frames, fps=FPS)
-    code, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "--backbone", "none",
-                        "--aspect", "9:16", "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "--backbone", "none",
+                           "--aspect", "9:16", "-q")
     assert code == 0, err
     gifs = list((tmp_path / "out" / "tiny").glob("*.gif"))
     assert gifs
@@ -501,9 +493,9 @@ def test_batch_crops_too(capsys, disc_with_cut, tmp_path):
     videos = tmp_path / "videos"
     videos.mkdir()
     (videos / "disc.mp4").write_bytes(disc_with_cut[0].read_bytes())
-    code, err = run_cli(capsys, "batch", videos, "-o", tmp_path / "out", "-k", "1", "--width",
-                        "64", "--backbone", "none", "--min-len", "1", "--max-len", "2",
-                        "--aspect", "9:16", "-q")
+    code, _, err = run_cli(capsys, "batch", videos, "-o", tmp_path / "out", "-k", "1", "--width",
+                           "64", "--backbone", "none", "--min-len", "1", "--max-len", "2",
+                           "--aspect", "9:16", "-q")
     assert code == 0, err
     doc = json.loads((tmp_path / "out" / "disc" / "segments.json").read_text())
     (pick,) = [s for s in doc["segments"] if s["pick"]]
@@ -546,9 +538,9 @@ def test_a_pick_across_a_cut_restarts_its_crop_there(capsys, disc_with_cut, tmp_
     """Uniform 5-s candidates ignore shots, so the 4-s clip's one pick spans its cut at 2.0 s:
     the crop restarts there, with the box of the new shot from its first frame."""
     path, truth = disc_with_cut
-    code, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "-k", "1", "--backbone",
-                        "none", "--candidates", "uniform5", "--loop", "off", "--aspect", "9:16",
-                        "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "-k", "1", "--backbone",
+                           "none", "--candidates", "uniform5", "--loop", "off", "--aspect", "9:16",
+                           "-q")
     assert code == 0, err
     doc = json.loads((tmp_path / "out" / "disc" / "segments.json").read_text())
     (pick,) = [s for s in doc["segments"] if s["pick"]]
@@ -562,8 +554,8 @@ def test_a_pick_across_a_cut_restarts_its_crop_there(capsys, disc_with_cut, tmp_
 def test_a_one_frame_video_with_a_crop_and_bounce_gives_a_gif(capsys, tmp_path):
     path = synthetic.write_video(tmp_path / "one.mp4", [draw_disc(texture(3, 64, 32), 20, 16)],
                                  fps=FPS)
-    code, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "--backbone", "none",
-                        "--aspect", "1:1", "--loop", "bounce", "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", tmp_path / "out", "--backbone", "none",
+                           "--aspect", "1:1", "--loop", "bounce", "-q")
     assert code == 0, err
     (gif,) = (tmp_path / "out" / "one").glob("*.gif")
     with Image.open(gif) as im:

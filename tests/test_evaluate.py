@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pytest
 
-from video2gif.cli import main
 from video2gif.datasets import GifInterval, VideoAnnotation, write_annotations
 from video2gif.errors import DatasetError, DatasetWarning, UsageError
 from video2gif.evaluate import (
@@ -33,15 +32,7 @@ from video2gif.evaluate import (
 )
 
 from . import synthetic
-from .conftest import DATASETS
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
-
+from .conftest import DATASETS, run_cli
 
 # -- references, transcribed from the benchmarks' evaluation code (test-only) ------------------
 
@@ -356,8 +347,8 @@ def test_cli_eval_predictions_with_baselines(capsys, tmp_path):
             [float(s), float(e), float(rng.random())] for s, e in uniform_segments(v.duration, 5)
         ]}) + "\n" for v in videos))
     out = tmp_path / "results.json"
-    code, stdout, err = run(capsys, "eval", "--annotations", ann, "--predictions", preds,
-                            "-o", out, "--seeds", "3", "--folds", "3")
+    code, stdout, err = run_cli(capsys, "eval", "--annotations", ann, "--predictions", preds,
+                                "-o", out, "--seeds", "3", "--folds", "3")
     assert code == 0, err
     lines = stdout.splitlines()
     assert "mAP" in lines[0] and "nMSD" in lines[0] and "R@5" in lines[0]
@@ -366,17 +357,17 @@ def test_cli_eval_predictions_with_baselines(capsys, tmp_path):
     names = [r["name"] for r in doc["results"]]
     assert names == ["predictions", "random (3 seeds)", "position (3-fold)"]
     assert all(r["n_videos"] == 12 and 0 <= r["mAP"] <= 1 for r in doc["results"])
-    code, stdout, _ = run(capsys, "eval", "-a", ann, "-p", preds, "--json", "--no-baselines")
+    code, stdout, _ = run_cli(capsys, "eval", "-a", ann, "-p", preds, "--json", "--no-baselines")
     assert code == 0 and len(json.loads(stdout)["results"]) == 1
 
 
 def test_cli_eval_usage_errors(capsys, tmp_path):
     ann = write_annotations(start_heavy_videos(n=2), tmp_path / "a.jsonl")
-    code, _, err = run(capsys, "eval", "-a", ann)
+    code, _, err = run_cli(capsys, "eval", "-a", ann)
     assert code == 2 and "--predictions/--model" in err
-    code, _, err = run(capsys, "eval", "-a", ann, "-m", "prior")
+    code, _, err = run_cli(capsys, "eval", "-a", ann, "-m", "prior")
     assert code == 2 and "--videos" in err
-    code, _, err = run(capsys, "eval", "-a", tmp_path / "none.jsonl", "-p", ann)
+    code, _, err = run_cli(capsys, "eval", "-a", tmp_path / "none.jsonl", "-p", ann)
     assert code == 1 and "none.jsonl" in err and err.count("\n") == 1
 
 
@@ -393,8 +384,8 @@ def test_cli_eval_runs_a_model_over_videos(capsys, tmp_path):
         VideoAnnotation("three", 9.0, 24.0, (GifInterval(1.0, 2.0),)),
     ]
     ann = write_annotations(videos, tmp_path / "a.jsonl")
-    code, stdout, err = run(capsys, "eval", "-a", ann, "-m", "prior", "--videos", folder,
-                            "--seeds", "2", "--folds", "2")
+    code, stdout, err = run_cli(capsys, "eval", "-a", ann, "-m", "prior", "--videos", folder,
+                                "--seeds", "2", "--folds", "2")
     assert code == 1  # a video was missing
     assert "three: skipped: no video file" in err
     rows = stdout.splitlines()[1:]

@@ -22,6 +22,8 @@ from video2gif.loop import (
     thumbnail,
 )
 
+from .conftest import run_cli
+
 W, H = 96, 64
 
 
@@ -190,20 +192,11 @@ def test_one_frame_video_bounces_to_a_valid_gif(tmp_path):
 # -- every entry point: the CLI, the API, the web API's query ----------------------------------
 
 
-def _run(capsys, *args):
-    from video2gif.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
-
-
 def test_cli_refuses_an_unknown_loop_mode_in_one_line(capsys, pendulum_video, tmp_path,
                                                        monkeypatch):
     monkeypatch.delenv("VIDEO2GIF_DEBUG", raising=False)  # the user's view: no traceback
     out = tmp_path / "out"
-    code, _, err = _run(capsys, "make", pendulum_video, "-o", out, "--loop", "sideways")
+    code, _, err = run_cli(capsys, "make", pendulum_video, "-o", out, "--loop", "sideways")
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "--loop" in lines[0] and "sideways" in lines[0]
@@ -212,8 +205,8 @@ def test_cli_refuses_an_unknown_loop_mode_in_one_line(capsys, pendulum_video, tm
 
 def test_cli_make_reports_the_loop_seam(capsys, pendulum_video, tmp_path):
     out = tmp_path / "out"
-    code, _, err = _run(capsys, "make", pendulum_video, "-o", out, "-k", "1", "--width", "96",
-                        "-q", "--no-cache", "--backbone", "none", "--model", "prior")
+    code, _, err = run_cli(capsys, "make", pendulum_video, "-o", out, "-k", "1", "--width", "96",
+                           "-q", "--no-cache", "--backbone", "none", "--model", "prior")
     assert code == 0, err
     doc = json.loads((out / "pendulum" / "segments.json").read_text())
     pick = next(s for s in doc["segments"] if s["pick"] == 1)
@@ -227,8 +220,8 @@ def test_cli_make_reports_the_loop_seam(capsys, pendulum_video, tmp_path):
 def test_one_frame_video_with_bounce_makes_a_valid_gif(capsys, tmp_path):
     video = synthetic.write_video(tmp_path / "one.mp4", [synthetic.textured(2)])
     out = tmp_path / "out"
-    code, _, err = _run(capsys, "make", video, "-o", out, "--loop", "bounce", "-q", "--no-cache",
-                        "--backbone", "none", "--model", "prior")
+    code, _, err = run_cli(capsys, "make", video, "-o", out, "--loop", "bounce", "-q", "--no-cache",
+                           "--backbone", "none", "--model", "prior")
     assert code == 0, err
     gifs = sorted((out / "one").glob("*.gif"))
     assert len(gifs) == 1 and len(_gif_frames(gifs[0])) == 1

@@ -12,6 +12,8 @@ from video2gif.evaluate import average_precision
 from video2gif.ranknet import FeatureLayout, RankNetModel, read_model, save_model
 from video2gif.train import LabelPairs, RankNet, TrainingVideo, TrainOptions, fingerprint
 
+from .conftest import run_cli
+
 DIM = 12
 FAST = dict(loss="huber", ensemble=1, threads=1, input_dropout=0.2, learning_rate=0.01,
             max_epochs=6)
@@ -215,15 +217,6 @@ def test_a_column_constant_in_training_is_ignored_at_inference():
 
 
 # --- `video2gif train` and `make --model`, end to end -------------------------------------------
-
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    from video2gif.cli import main
-
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def write_jsonl(path, videos: list[dict]):
