@@ -3,6 +3,7 @@ model files (round trip, strict and safe loading, refusal of mismatched features
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -349,12 +350,13 @@ def test_scorer_refuses_features_from_another_backbone(tmp_path):
     emb = {"efficientnet-lite0": np.zeros((3, 4), np.float32)}
     assert scorer.score(features_of(3, embeddings=emb)).shape == (3,)
     feats = features_of(3, embeddings=emb)
-    feats.backbone_ids = {"efficientnet-lite0": "efficientnet-lite0/2/abc"}
+    other = dataclasses.replace(feats, backbone_ids={"efficientnet-lite0":
+                                                     "efficientnet-lite0/2/abc"})
     with pytest.raises(ModelError, match="trained on efficientnet-lite0/1/ features, these come "
                                          "from efficientnet-lite0/2/abc"):
-        scorer.score(feats)
-    feats.backbone_ids = {"efficientnet-lite0": "efficientnet-lite0/1/"}
-    assert scorer.score(feats).shape == (3,)
+        scorer.score(other)
+    same = dataclasses.replace(feats, backbone_ids={"efficientnet-lite0": "efficientnet-lite0/1/"})
+    assert scorer.score(same).shape == (3,)
 
 
 class _TinyBackbone(Backbone):

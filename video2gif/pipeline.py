@@ -30,7 +30,7 @@ from .errors import OutputError
 from .features.extract import FeatureExtractor, FeatureOptions
 from .formats import output_format
 from .loop import DEFAULT_LOOP, LoopReport, LoopShaper
-from .options import GifOptions
+from .options import GifOptions, K
 from .report import features_block, write_index_html, write_segments_json
 from .scorers import DEFAULT_MODEL, Scorer, load_model
 from .segments import SegmentOptions
@@ -92,7 +92,7 @@ class MadeGifs:
 
 def find_highlights(
     path: str | os.PathLike,
-    k: int = 5,
+    k: int = K,
     model: Scorer | str | None = None,
     segment_options: SegmentOptions | None = None,
     shot_options: ShotOptions | None = None,
@@ -134,7 +134,7 @@ def find_highlights(
     return replace(found, features=features_block(extractor))
 
 
-def score_analysis(analysis: Analysis, scorer: Scorer, k: int = 5, track: Track | None = None,
+def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K, track: Track | None = None,
                    measurements: dict | None = None) -> Highlights:
     """Score an :class:`~video2gif.analysis.Analysis` and pick its best ``k`` candidates.
 

@@ -18,7 +18,7 @@ from ..errors import ModelError
 from ..segments import SegmentList
 
 
-@dataclass
+@dataclass(frozen=True)
 class SegmentFeatures:
     """Per-segment inputs of the ranking stage; row ``i`` describes ``segments[i]``.
 
