@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..context import DEFAULT_BLOCKS, check_blocks
-from ..datasets import VideoAnnotation
+from ..datasets import VideoAnnotation, label_segments, load_annotations
 from ..errors import UsageError, Video2GifWarning
 from ..features import SegmentFeatures
-from ..ranknet import (
-    FeatureLayout,
-)
+from ..ranknet import FeatureLayout, layout_for_backbone, normalise_popularity, save_model
 from .options import SEED, TrainOptions
 from .pairs import TrainingVideo
 from .ranker import RankNet
@@ -105,9 +103,6 @@ def training_videos(
     Returns:
         One :class:`TrainingVideo` per material, in order.
     """
-    from ..datasets import label_segments
-    from ..ranknet import normalise_popularity
-
     gifs = [g for m in materials for g in m.annotation.gifs]
     known = any(g.views is not None and g.age_days is not None for g in gifs)
     p_all = normalise_popularity(
@@ -136,8 +131,6 @@ def material_layout(materials: Sequence[VideoMaterial], backbone, context: Seque
     """The layout a model trained on ``materials`` reads: the backbone's pooled embedding, every
     signal any video has (sorted by name; a video lacking one reads the training mean), and the
     context blocks."""
-    from ..ranknet import layout_for_backbone
-
     signals = sorted({name for m in materials for name in m.features.signals})
     return layout_for_backbone(backbone, signals, context)
 
@@ -218,10 +211,8 @@ def train_from_annotations(
     Warns:
         Video2GifWarning: adaptive-huber asked for but no GIF has popularity (huber is used).
     """
-    from ..datasets import load_annotations
     from ..features.cache import FeatureCache
     from ..features.extract import FeatureExtractor, FeatureOptions
-    from ..ranknet import save_model
 
     options = (options or TrainOptions()).validate()
     context = check_blocks(context)
