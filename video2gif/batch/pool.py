@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from .. import errors
 from .._io import json_score, json_seconds
 from ..errors import UsageError, Video2GifError
 from ..options import GifOptions
@@ -123,8 +124,6 @@ def _error_tuple(e: Video2GifError) -> tuple[str, str, str]:
 
 
 def _rebuild_error(t: tuple[str, str, str]) -> Video2GifError:
-    from .. import errors
-
     cls = getattr(errors, t[0], Video2GifError)
     if not (isinstance(cls, type) and issubclass(cls, Video2GifError)):
         cls = Video2GifError
