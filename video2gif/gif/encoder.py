@@ -28,10 +28,10 @@ QUALITY = 90  # default of the one knob, 1-100
 # chosen on benchmarks/gif_quality.py: redrawing less is the cheapest saving per lost quality,
 # lossy LZW comes second, and dithering pays for itself (SSIMULACRA2 sees banding) only weakly.
 QUALITY_ANCHORS = (
-    (1, 0.150, 0.080, 0.10),
-    (50, 0.075, 0.035, 0.20),
-    (70, 0.030, 0.020, 0.25),
-    (90, 0.012, 0.005, 0.33),
+    (1, 0.150, 0.100, 0.10),
+    (50, 0.060, 0.050, 0.20),
+    (70, 0.040, 0.030, 0.24),
+    (90, 0.016, 0.010, 0.30),
     (100, 0.004, 0.000, 0.40),
 )
 DITHERS = (*KERNELS, *ORDERED)
