@@ -277,3 +277,29 @@ def test_the_cli_starts_without_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_help_imports_no_heavy_module():
+    """``video2gif --help`` and ``video2gif make --help`` import neither numba (the GIF encoder
+    compiles on its first call), torch, nor the web and cluster extras; the encoder still
+    compiles and runs once called (its compiled functions call each other across modules)."""
+    import subprocess
+    import sys
+
+    heavy = ("numba", "torch", "fastapi", "ray")
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "import video2gif.cli as c\n"
+        "for args in (['--help'], ['make', '--help'], ['segments', '--help']):\n"
+        "    r = CliRunner().invoke(c.cli, args)\n"
+        "    assert r.exit_code == 0 and 'Usage' in r.output, r.output\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+        "import numpy as np\n"
+        "from video2gif.gif import encode_gif\n"
+        "frames = [np.random.default_rng(i).integers(0, 256, (8, 8, 3), np.uint8) for i in (0, 1)]\n"
+        "encode_gif(frames, [1, 1], 10.0)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
