@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import replace
 
 import numpy as np
@@ -50,9 +51,11 @@ class SignalCollector(FrameConsumer):
         super().__init__(replace(THUMB_REQUEST, exact=True))
         self.quality = _QualityCollector()
         self._prev_luma: np.ndarray | None = None
-        self._times: list[float] = []
-        self._motion: list[float] = []
-        self._mean_luma: list[float] = []
+        # float64 arrays, not lists of floats: 8 bytes a frame each instead of about 32, since
+        # they grow with the video (the same values, so the same results).
+        self._times = array("d")
+        self._motion = array("d")
+        self._mean_luma = array("d")
         self.info: VideoInfo | None = None
 
     def consumers(self) -> list[FrameConsumer]:
@@ -123,8 +126,8 @@ class SignalCollector(FrameConsumer):
         """One unit vector per segment summarising how it looks (for near-duplicate checks)."""
         q = self.quality
         q_times = np.asarray(q.times)
-        thumbs = np.asarray(q.thumbs, dtype=np.float32).reshape(len(q.thumbs), -1)
         dim = DESCRIPTOR_SIDE * DESCRIPTOR_SIDE * 3
+        thumbs = q.thumbs.astype(np.float32).reshape(-1, dim)
         out = np.zeros((len(segments), dim), dtype=np.float32)
         for i, seg in enumerate(segments):
             qlo, qhi = np.searchsorted(q_times, [seg.start - 1e-6, seg.end - 1e-6])
@@ -144,12 +147,19 @@ class _QualityCollector(FrameConsumer):
         super().__init__(
             FrameRequest(width=QUALITY_WIDTH, height=QUALITY_HEIGHT, fps=QUALITY_FPS)
         )
-        self.times: list[float] = []
-        self.sharpness: list[float] = []
-        self.colourfulness: list[float] = []
-        self.mean_luma: list[float] = []
-        self.clipped: list[float] = []
-        self.thumbs: list[np.ndarray] = []
+        # Compact columns (see SignalCollector): float64 values, thumbnails as packed bytes.
+        self.times = array("d")
+        self.sharpness = array("d")
+        self.colourfulness = array("d")
+        self.mean_luma = array("d")
+        self.clipped = array("d")
+        self._thumbs = bytearray()
+
+    @property
+    def thumbs(self) -> np.ndarray:
+        """(n, DESCRIPTOR_SIDE, DESCRIPTOR_SIDE, 3) uint8 thumbnails of the sampled frames."""
+        side = DESCRIPTOR_SIDE
+        return np.frombuffer(bytes(self._thumbs), dtype=np.uint8).reshape(-1, side, side, 3)
 
     def push(self, index: int, time: float, image: np.ndarray) -> None:
         rgb = image.astype(np.float32)
@@ -159,7 +169,7 @@ class _QualityCollector(FrameConsumer):
         self.colourfulness.append(_colourfulness(rgb))
         self.mean_luma.append(float(luma.mean()))
         self.clipped.append(float(((luma < CLIP_DARK) | (luma > CLIP_BRIGHT)).mean()))
-        self.thumbs.append(_block_mean(rgb, DESCRIPTOR_SIDE).astype(np.uint8))
+        self._thumbs += _block_mean(rgb, DESCRIPTOR_SIDE).astype(np.uint8).tobytes()
 
 
 def _luma(image: np.ndarray) -> np.ndarray:
