@@ -194,12 +194,10 @@ def analyse(
         if fallbacks:
             both, both_descriptors, _ = measure([*segments, *fallbacks])
             extra = FallbackCandidates(fallbacks, both, both_descriptors)
-    shots = detector.shots
-    del signals, detector  # what the pass collected per frame; kept only where Analysis says
     _release_freed_memory()
     return Analysis(
         info=info,
-        shots=shots,
+        shots=detector.shots,
         segments=segments,
         features=segment_features,
         descriptors=descriptors,

@@ -13,6 +13,13 @@ from ..errors import Video2GifError
 MAX_WARNING_LINES = 20  # dataset warnings printed before the rest are counted
 # --annotations of train and eval: every format load_annotations reads.
 ANNOTATIONS_HELP = "GIF annotations: JSON lines, a PHD-GIFs CSV, or Video2GIF metadata.txt."
+# The data commands' help, here so that the top-level --help lists them without importing them.
+DATA_HELP = {
+    "align": "Find where GIF was cut from VIDEO (times in seconds, frames end-exclusive).",
+    "dataset": "Build GIF annotation files (JSON lines) for training and evaluation.",
+    "eval": "Evaluate predictions (or a model) on annotated videos: mAP, nMSD, R@k, HIT@1, "
+            "beside the random and position baselines.",
+}
 
 
 def debug() -> bool:
