@@ -1,6 +1,6 @@
 """Size, speed and quality of GIF encoders fed the same frames, on real clips.
 
-    .venv/bin/python benchmarks/gif_quality.py [--quality 90,70,50] [--no-write] [--quick]
+    .venv/bin/python benchmarks/gif_quality.py [--quality 95,90,...] [--no-write] [--quick]
 
 Every encoder gets the same frames: each segment is decoded once at 480 px (lanczos) and resampled
 to 12 fps by timestamp, exactly as ``video2gif make`` does. Encoders: video2gif at several
@@ -282,7 +282,8 @@ def find_gifski() -> str | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quality", default="90,70,50", help="video2gif quality settings")
+    ap.add_argument("--quality", default="95,90,85,70,65,50,40,30",
+                    help="video2gif quality settings")
     ap.add_argument("--quick", action="store_true", help="first 3 segments only")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch docs/")
     ap.add_argument("--only", default="", help="comma-separated label prefixes to run")
@@ -373,14 +374,15 @@ def _plot(rows) -> None:
     families: dict[str, list] = {}
     for label, (size, _s, ssim, s2) in rows.items():
         family = label.rsplit(" ", 1)[0] if label.startswith(("video2gif q", "gifski")) else label
-        families.setdefault(family, []).append((size / 1e6, ssim, s2, label.rsplit(" ", 1)[-1]))
+        tag = label.rsplit(" ", 1)[-1] if family != label else ""
+        families.setdefault(family, []).append((size / 1e6, ssim, s2, tag))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for family, points in families.items():
         points.sort()
         for ax, col in zip(axes, (2, 1)):
             ax.plot([p[0] for p in points], [p[col] for p in points], "o-", label=family)
             for p in points:
-                if family.startswith(("video2gif q", "gifski")):
+                if p[3]:
                     ax.annotate(p[3], (p[0], p[col]), fontsize=7, xytext=(3, 3),
                                 textcoords="offset points")
     axes[0].set_ylabel("SSIMULACRA2 (higher is better)")
