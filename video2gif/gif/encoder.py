@@ -25,8 +25,8 @@ from .quantize import build_palette
 
 QUALITY = 90  # default of the one knob, 1-100
 # quality → (keep tolerance, lossy tolerance, dither strength), linear between these anchors,
-# chosen on benchmarks/gif_quality.py: redrawing less is the cheapest saving per lost quality,
-# lossy LZW comes second, and dithering pays for itself (SSIMULACRA2 sees banding) only weakly.
+# chosen on benchmarks/gif_quality.py: redrawing less keeps SSIM up, lossy LZW keeps
+# SSIMULACRA2 up, so both grow together; light dithering pays (banding) only at low strength.
 QUALITY_ANCHORS = (
     (1, 0.150, 0.100, 0.10),
     (50, 0.060, 0.050, 0.20),
