@@ -16,7 +16,8 @@ import pytest
 
 from video2gif.batch import find_inputs, run_batch
 
-from .test_batch import FAST, SETTINGS, clip, leftovers, run
+from .conftest import run_cli as run
+from .test_batch import FAST, SETTINGS, clip, leftovers
 
 
 @pytest.fixture(scope="module")
