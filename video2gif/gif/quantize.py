@@ -24,14 +24,14 @@ KMEANS_ITERATIONS_WARM = 3  # from the previous frame's palette, already close
 
 
 @jit
-def nearest_sorted(ps, l, a, b):
-    """Index into ``ps`` (palette rows sorted by L, column 0) of the colour nearest (l, a, b),
+def nearest_sorted(ps, lum, a, b):
+    """Index into ``ps`` (palette rows sorted by L, column 0) of the colour nearest (lum, a, b),
     and its squared distance."""
     n = ps.shape[0]
     lo, hi = 0, n
-    while lo < hi:  # first row with L >= l
+    while lo < hi:  # first row with L >= lum
         mid = (lo + hi) >> 1
-        if ps[mid, 0] < l:
+        if ps[mid, 0] < lum:
             lo = mid + 1
         else:
             hi = mid
@@ -39,7 +39,7 @@ def nearest_sorted(ps, l, a, b):
     up, down = lo, lo - 1
     while up < n or down >= 0:
         if up < n:
-            dl = ps[up, 0] - l
+            dl = ps[up, 0] - lum
             if dl * dl >= best_d:
                 up = n
             else:
@@ -49,7 +49,7 @@ def nearest_sorted(ps, l, a, b):
                     best, best_d = up, d
                 up += 1
         if down >= 0:
-            dl = ps[down, 0] - l
+            dl = ps[down, 0] - lum
             if dl * dl >= best_d:
                 down = -1
             else:
