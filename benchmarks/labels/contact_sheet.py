@@ -7,9 +7,9 @@ first frame (the convention of the annotation files), not raw container timestam
 
 Usage:
     .venv/bin/python benchmarks/labels/contact_sheet.py ../shared/media/moviepy/chaplin.mp4 \
-        -o /tmp/v2g/sheets [--interval 0.5] [--cols 6] [--rows 5] [--width 256] \
+        -o /tmp/sheets [--interval 0.5] [--cols 6] [--rows 5] [--width 256] \
         [--start 15.5 --end 21.5]   # a detail sheet of one stretch
-    .venv/bin/python benchmarks/labels/contact_sheet.py --all ../shared/media -o /tmp/v2g/sheets
+    .venv/bin/python benchmarks/labels/contact_sheet.py --all ../shared/media -o /tmp/sheets
         # every video longer than --min-duration (8 s) under the folder
 
 Writes ``<out>/<relative path with / as __>_<n>.png`` and prints one line per sheet.
