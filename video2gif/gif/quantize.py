@@ -68,6 +68,25 @@ def sort_palette(lab_palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @jit
+def _box_spread(colours, weights, perm, s, e):
+    """(total weight, weighted variance per channel) of the colours ``perm[s:e]``."""
+    tw = 0.0
+    mean = np.zeros(3)
+    for i in range(s, e):
+        w = weights[perm[i]]
+        tw += w
+        for c in range(3):
+            mean[c] += w * colours[perm[i], c]
+    var = np.zeros(3)
+    for i in range(s, e):
+        w = weights[perm[i]]
+        for c in range(3):
+            d = colours[perm[i], c] - mean[c] / tw
+            var[c] += w * d * d
+    return tw, var
+
+
+@jit
 def _median_cut(colours, weights, k):
     """Split the weighted colour set into up to ``k`` boxes; return their weighted means."""
     m = colours.shape[0]
@@ -85,38 +104,13 @@ def _median_cut(colours, weights, k):
             if e - s < 2:
                 continue
             if scores[bx] < 0:
-                tw = 0.0
-                mean = np.zeros(3)
-                for i in range(s, e):
-                    w = weights[perm[i]]
-                    tw += w
-                    for c in range(3):
-                        mean[c] += w * colours[perm[i], c]
-                var = np.zeros(3)
-                for i in range(s, e):
-                    w = weights[perm[i]]
-                    for c in range(3):
-                        d = colours[perm[i], c] - mean[c] / tw
-                        var[c] += w * d * d
-                scores[bx] = var.sum()
+                scores[bx] = _box_spread(colours, weights, perm, s, e)[1].sum()
             if scores[bx] > best_score:
                 best_box, best_score = bx, scores[bx]
         if best_box < 0:
             break
         s, e = starts[best_box], ends[best_box]
-        tw = 0.0
-        mean = np.zeros(3)
-        for i in range(s, e):
-            w = weights[perm[i]]
-            tw += w
-            for c in range(3):
-                mean[c] += w * colours[perm[i], c]
-        var = np.zeros(3)
-        for i in range(s, e):
-            w = weights[perm[i]]
-            for c in range(3):
-                d = colours[perm[i], c] - mean[c] / tw
-                var[c] += w * d * d
+        tw, var = _box_spread(colours, weights, perm, s, e)
         best_axis = np.argmax(var)
         sub = perm[s:e].copy()
         order = np.argsort(colours[sub, best_axis])
