@@ -298,3 +298,13 @@ def test_big_buck_bunny_gif(tmp_path):
     assert result.bytes < 4_000_000
     source = next(iter(read_range(clip, 10.0, 10.1, width=480))).image
     assert blurred_error(frames[0], source) < 4  # the next source frame is 3.5 away
+
+
+def test_every_output_format_names_a_writer_that_exists():
+    import importlib
+
+    from video2gif.formats import OUTPUT_FORMATS
+
+    for output in OUTPUT_FORMATS.values():
+        module, function = output.writer.split(":")
+        assert callable(getattr(importlib.import_module(module), function)), output.name

@@ -24,7 +24,7 @@ ROOT = "video2gif"
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"_version", "errors", "_io", "formats", "context"}),
     ("stages", {"decode", "shots", "segments", "features", "select", "boundaries", "crop",
-                "encode", "gif", "loop", "report", "align"}),
+                "encode", "gif", "writers", "loop", "report", "align"}),
     ("analysis and models", {"analysis", "ranknet", "datasets"}),
     ("scorers", {"scorers"}),
     ("options", {"options"}),

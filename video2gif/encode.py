@@ -20,27 +20,24 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import av
 import av.error
-import av.filter
 import numpy as np
-from PIL import Image
 
 from ._io import atomic_path
 from .decode import probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
-from .gif import encode_gif, settings_for
 from .gif.encoder import DITHERS as GIF_DITHERS
 from .gif.encoder import QUALITY
 
@@ -68,9 +65,6 @@ COLOUR_STEPS = (128, 64, 32)  # palette entries
 DITHERS = GIF_DITHERS
 DITHER = "sierra2_4a"  # default dithering
 DITHER_ALIASES = {"ordered": "bayer", "diffusion": "sierra2_4a"}
-WEBP_QUALITY = 75  # libwebp lossy quality, 0-100
-MP4_CRF = 20  # libx264 constant rate factor; lower is better and larger
-MP4_PRESET = "medium"
 # A rung whose estimated size exceeds the budget by this factor is skipped without encoding.
 SKIP_MARGIN = 1.3
 # A frame-list step before writing: (frames, holds, fps) -> (frames, holds).
@@ -410,76 +404,13 @@ def _resample(times, images, start, stop, fps) -> tuple[list[np.ndarray], list[i
 
 def _write(fmt, frames, holds, fps, path: Path, width, colours, dither, quality
            ) -> tuple[int, int, int, list[int]]:
-    """Encode to ``path`` (not atomic); returns (width, height, bytes, ticks of each stored
-    frame)."""
+    """Encode to ``path`` (not atomic) with the format's writer (:mod:`video2gif.writers`);
+    returns (width, height, bytes, ticks of each stored frame)."""
     width = max(2, width - width % 2)  # yuv420p needs even sizes; the height is made even too
-    if fmt == "gif":
-        frames = _scaled(frames, width)
-        settings = settings_for(quality or QUALITY, colours or COLOURS,
-                                DITHER_ALIASES.get(dither, dither))
-        encoded = encode_gif(frames, holds, fps, settings)
-        path.write_bytes(encoded.data)
-        return encoded.width, encoded.height, path.stat().st_size, list(encoded.holds)
-    rate = Fraction(fps).limit_denominator(1001)
-    graph = av.filter.Graph()
-    h, w = frames[0].shape[:2]
-    source = graph.add_buffer(width=w, height=h, format="rgb24", time_base=1 / rate)
-    scale = graph.add("scale", f"{width}:-2:flags=lanczos")
-    source.link_to(scale)
-    last = graph.add("format", "yuv420p")
-    scale.link_to(last)
-    last.link_to(graph.add("buffersink"))
-    graph.configure()
-    out = _run(graph, frames, holds, 1 / rate)
-    _mux(fmt, out, path, rate)
-    return out[0].width, out[0].height, path.stat().st_size, list(holds)
-
-
-def _scaled(frames, width: int) -> list[np.ndarray]:
-    """Frames resized (lanczos) to ``width`` and an even height, as FFmpeg's ``scale=W:-2``."""
-    h, w = frames[0].shape[:2]
-    height = max(2, 2 * math.floor(width * h / w / 2 + 0.5))
-    if (w, h) == (width, height):
-        return list(frames)
-    return [np.asarray(Image.fromarray(f).resize((width, height), Image.LANCZOS)) for f in frames]
-
-
-def _run(graph, frames, holds, time_base) -> list[av.VideoFrame]:
-    """Push rgb24 frames at their tick times; return what the sink gives back."""
-    out: list[av.VideoFrame] = []
-    pts = 0
-    for image, hold in zip(frames, holds):
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-        frame.pts, frame.time_base = pts, time_base
-        graph.push(frame)
-        pts += hold
-        out.extend(_drain(graph))
-    graph.push(None)  # flush
-    out.extend(_drain(graph))
-    return out
-
-
-def _drain(graph) -> list[av.VideoFrame]:
-    out = []
-    while True:
-        try:
-            out.append(graph.pull())
-        except (av.error.BlockingIOError, av.error.EOFError):
-            return out
-
-
-def _mux(fmt: str, frames: list[av.VideoFrame], path: Path, rate: Fraction):
-    if fmt == "webp":
-        codec, codec_options = "libwebp_anim", {"quality": str(WEBP_QUALITY)}
-        container_options = {"loop": "0"}
-    else:
-        codec = "libx264"
-        codec_options = {"crf": str(MP4_CRF), "preset": MP4_PRESET}
-        container_options = {"movflags": "+faststart"}
-    with av.open(str(path), "w", format=fmt, options=container_options) as container:
-        stream = container.add_stream(codec, rate=rate, options=codec_options)
-        stream.width, stream.height, stream.pix_fmt = frames[0].width, frames[0].height, "yuv420p"
-        stream.codec_context.time_base = 1 / rate
-        for frame in frames:
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode())
+    output = OUTPUT_FORMATS[fmt]
+    module, function = output.writer.split(":")
+    write = getattr(importlib.import_module(module), function)
+    if not output.palette:
+        return write(frames, holds, fps, path, width)
+    return write(frames, holds, fps, path, width, colours=colours or COLOURS,
+                 dither=DITHER_ALIASES.get(dither, dither), quality=quality or QUALITY)

@@ -3,7 +3,8 @@
 :data:`OUTPUT_FORMATS` is the registry of what ``--format`` accepts. Each entry says what the
 encoder, the CLI, the report page and the web page need to know about a format: its file
 extension, its MIME type, whether it loops by itself, and how a web page shows it. Adding a
-format is one :class:`OutputFormat` line here plus its writer in :mod:`video2gif.encode`.
+format is one :class:`OutputFormat` line here plus its writer, a module of
+:mod:`video2gif.writers`.
 
 Example:
     >>> output_format("webp").mime
@@ -36,13 +37,17 @@ class OutputFormat:
     mime: str  # Content-Type of the file (web server, downloads)
     loops: bool  # plays in a loop by itself; an MP4 loops only where the player is told to
     element: str  # how a web page shows it: "img" (an image) or "video" (autoplay, muted, loop)
-    palette: bool  # GIF-style palette: --colours and --dither apply
+    palette: bool  # GIF-style palette: --colours, --dither and --quality apply
+    writer: str  # "module:function" that writes it (see video2gif.writers)
 
 
 OUTPUT_FORMATS: dict[str, OutputFormat] = {f.name: f for f in (
-    OutputFormat("gif", ".gif", "image/gif", loops=True, element="img", palette=True),
-    OutputFormat("webp", ".webp", "image/webp", loops=True, element="img", palette=False),
-    OutputFormat("mp4", ".mp4", "video/mp4", loops=False, element="video", palette=False),
+    OutputFormat("gif", ".gif", "image/gif", loops=True, element="img", palette=True,
+                 writer="video2gif.writers.gif:write"),
+    OutputFormat("webp", ".webp", "image/webp", loops=True, element="img", palette=False,
+                 writer="video2gif.writers.ffmpeg:write_webp"),
+    OutputFormat("mp4", ".mp4", "video/mp4", loops=False, element="video", palette=False,
+                 writer="video2gif.writers.ffmpeg:write_mp4"),
 )}  # fmt: skip
 DEFAULT_FORMAT = "gif"
 
