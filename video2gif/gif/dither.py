@@ -4,9 +4,6 @@ Error diffusion runs in Oklab over the pixels being drawn only: a pixel kept fro
 frame neither takes nor passes on error, so a still background keeps exactly the dots it had and
 does not shimmer while something moves in front of it. Ordered dithering (an 8×8 Bayer matrix)
 is still by construction and compresses better, but shows its cross-hatch.
-
-Besides the indices, the error-diffusion pass returns what each drawn pixel *wanted* to be (its
-colour plus the error diffused into it): the lossy LZW coder measures substitutions against that.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .quantize import nearest_sorted
+from .quantize import nearest_sorted, sort_palette
 
 # (rows below, columns right, weight) of each error-diffusion kernel, named as FFmpeg names them.
 KERNELS = {
@@ -46,7 +43,7 @@ BAYER = _bayer(8)
 
 
 @jit
-def _diffuse(lab, draw, ps, order, kernel, strength, max_error, transparent, idx, want):
+def _diffuse(lab, draw, ps, order, kernel, strength, max_error, transparent, idx):
     # strength: H×W, the share of each pixel's error passed on
     h, w = draw.shape
     err = np.zeros((h + 3, w + 4, 3), np.float32)  # 2 rows and 2 columns of margin each side
@@ -54,14 +51,11 @@ def _diffuse(lab, draw, ps, order, kernel, strength, max_error, transparent, idx
         for x in range(w):
             if not draw[y, x]:
                 idx[y, x] = transparent
-                for c in range(3):
-                    want[y, x, c] = lab[y, x, c]
                 continue
             v = np.empty(3, np.float32)
             for c in range(3):
                 e = min(max(err[y, x + 2, c], -max_error), max_error)
                 v[c] = lab[y, x, c] + e
-                want[y, x, c] = v[c]
             j, _d = nearest_sorted(ps, v[0], v[1], v[2])
             idx[y, x] = order[j]
             for c in range(3):
@@ -71,13 +65,11 @@ def _diffuse(lab, draw, ps, order, kernel, strength, max_error, transparent, idx
 
 
 @jit
-def _ordered(lab, draw, ps, order, bayer, spread, transparent, idx, want):
+def _ordered(lab, draw, ps, order, bayer, spread, transparent, idx):
     h, w = draw.shape
     n = bayer.shape[0]
     for y in range(h):
         for x in range(w):
-            for c in range(3):
-                want[y, x, c] = lab[y, x, c]
             if not draw[y, x]:
                 idx[y, x] = transparent
                 continue
@@ -90,26 +82,24 @@ def _ordered(lab, draw, ps, order, bayer, spread, transparent, idx, want):
 def remap(lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: str,
           strength: float, transparent: int, edge_scale: float = 0.0,
           max_error: float = MAX_ERROR
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (uint8 H×W) for the Oklab frame ``lab`` and the colours each pixel wanted.
+          ) -> np.ndarray:
+    """Indices (uint8 H×W) for the Oklab frame ``lab``.
 
     ``draw`` marks the pixels to draw; the others get ``transparent``. ``method`` is a name from
     KERNELS, "bayer" (ordered) or "none"; ``strength`` (0-1) scales the diffused error.
     ``edge_scale`` > 0 lowers it where the picture is busy (see :func:`dither_map`).
     """
-    ps, order = _sorted(lab_palette)
+    ps, order = sort_palette(lab_palette)
     idx = np.empty(draw.shape, np.uint8)
-    want = np.empty(lab.shape, np.float32)
     lab = np.ascontiguousarray(lab, np.float32)
     if method in KERNELS:
         kernel = np.array(KERNELS[method], np.float32)
         smap = dither_map(lab, edge_scale) * np.float32(strength)
-        _diffuse(lab, draw, ps, order, kernel, smap, np.float32(max_error), transparent, idx,
-                 want)
+        _diffuse(lab, draw, ps, order, kernel, smap, np.float32(max_error), transparent, idx)
     else:
         spread = np.float32(ORDERED_SPREAD * strength if method == "bayer" else 0.0)
-        _ordered(lab, draw, ps, order, BAYER, spread, transparent, idx, want)
-    return idx, want
+        _ordered(lab, draw, ps, order, BAYER, spread, transparent, idx)
+    return idx
 
 
 def dither_map(lab: np.ndarray, edge_scale: float) -> np.ndarray:
@@ -128,8 +118,3 @@ def dither_map(lab: np.ndarray, edge_scale: float) -> np.ndarray:
     busy[:, 1:] += dx
     busy[:, :-1] += dx
     return 1.0 / (1.0 + (busy / np.float32(4 * edge_scale)) ** 2)
-
-
-def _sorted(lab_palette):
-    order = np.argsort(lab_palette[:, 0], kind="stable").astype(np.int32)
-    return np.ascontiguousarray(lab_palette[order], np.float32), order

@@ -123,7 +123,7 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
         pal_lab = srgb_to_oklab(palette)
         start = pal_lab
         t_index = len(palette) if transparent is not None else -1
-        idx, _wanted = remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
+        idx = remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
                     max(t_index, 0), s.dither_edges, s.dither_max)
         lab256 = np.zeros((256, 3), np.float32)
         lab256[: len(palette)] = pal_lab

@@ -47,8 +47,6 @@ def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
         acc >>= np.uint64(8)
         bits -= 8
         pos += 1
-    for r in range(clear):
-        first[r] = -1
     carry = np.zeros(3, np.float32)
     cur = np.int32(idx[0])
     for i in range(1, n):
