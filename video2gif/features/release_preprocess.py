@@ -35,10 +35,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..decode import FrameConsumer, FrameRequest, VideoInfo, decode_pass
+from ..decode import FrameConsumer, FrameRequest, VideoInfo, Worker, decode_pass
 from ..errors import ModelError
 from ..segments import Segment
-from ._worker import Worker
 from .backbones import PENDING_BATCHES, Backbone, SampleEmbeddings, segment_members
 from .c3d import CLIP_FRAMES, CLIP_STRIDE, RESIZE_HEIGHT, RESIZE_WIDTH
 
