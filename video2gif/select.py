@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .boundaries import MAX_SHIFT, Reach, Track
+from .boundaries import MAX_SHIFT, Reach, Track, shape_cuts
 from .features.audio import BIN_SECONDS as AUDIO_BIN_SECONDS
+from .features.audio import Loudness
 from .segments import FALLBACK_KINDS, MIN_SECONDS
 
 # Cosine similarity at or above which a candidate looks like an earlier pick, one figure per kind
@@ -417,9 +418,6 @@ def choose_picks(
     Returns:
         (Selection, one :class:`~video2gif.boundaries.Cut` per pick in the selection's order).
     """
-    from .boundaries import shape_cuts
-    from .features.audio import Loudness
-
     loudness_db = None
     if measurements is not None and "audio.energy" in measurements:
         loud = Loudness(measurements["audio.energy"], measurements["audio.counts"])
@@ -430,8 +428,10 @@ def choose_picks(
     limits = bounds.copy()
     # A GIF may reach anywhere its shot's candidates do; a fallback, where its shot's fallbacks
     # of its kind do (a candidate never reaches into a fade because a fallback may).
-    for shot, tier in {(s.shot, int(t)) for s, t in zip(segments, tiers)}:
-        rows = [i for i, s in enumerate(segments) if s.shot == shot and tiers[i] == tier]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (s, t) in enumerate(zip(segments, tiers)):
+        groups.setdefault((s.shot, int(t)), []).append(i)
+    for rows in groups.values():
         limits[rows, 0] = bounds[rows, 0].min()
         limits[rows, 1] = bounds[rows, 1].max()
     evidence = None
