@@ -40,7 +40,7 @@ from itertools import pairwise
 import numpy as np
 
 from ._io import json_seconds
-from .decode import probe, read_range
+from .decode import VideoInfo, probe, read_range
 from .errors import InputError, UsageError
 from .features.faces import FACE_WIDTH, FaceCollector, face_detection_unavailable
 from .shots import CUT_MIN_DIFF, CUT_RATIO, DIFF_FLOOR, NEIGHBOUR_FRAMES
@@ -152,18 +152,21 @@ class Cropper:
     Arguments:
         aspect: as :func:`plan_crop`.
         cuts: the video's shot starts (seconds); plans restart at those inside their range.
+        info: the video's :class:`VideoInfo`, when known (saves probing it for every pick).
     """
 
-    def __init__(self, aspect: str, cuts: Sequence[float] = ()) -> None:
+    def __init__(self, aspect: str, cuts: Sequence[float] = (),
+                 info: VideoInfo | None = None) -> None:
         self.aspect = parse_aspect(aspect)
         self.cuts = tuple(cuts)
+        self.info = info
         self.plans: dict[int, CropPath] = {}
 
     def plan(self, pick: int, path: str | os.PathLike, start: float, end: float):
         """The crop of pick number ``pick`` over ``[start, end)``; None for "source"."""
         if self.aspect == SOURCE:
             return None
-        self.plans[pick] = plan_crop(path, start, end, self.aspect, self.cuts)
+        self.plans[pick] = plan_crop(path, start, end, self.aspect, self.cuts, info=self.info)
         return self.plans[pick]
 
 
@@ -217,6 +220,7 @@ def plan_crop(
     aspect: str,
     cuts: Sequence[float] = (),
     faces: bool = True,
+    info: VideoInfo | None = None,
 ) -> CropPath | None:
     """Plan a crop of ``aspect`` over ``[start, end)`` seconds of ``path`` that follows the subject.
 
@@ -227,6 +231,7 @@ def plan_crop(
         cuts: times (seconds) of shot cuts already known; hard cuts in the segment are also
             found from its frames. The path restarts at each.
         faces: follow faces when OpenCV can find them (False: motion only).
+        info: the video's :class:`VideoInfo` when already known (None: probe it).
 
     Returns:
         CropPath with one box per frame, or None for "source".
@@ -245,7 +250,7 @@ def plan_crop(
         return None
     if not end > start >= 0:
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
-    info = probe(path)
+    info = info or probe(path)
     cw, ch = crop_size(info.width, info.height, aspect)
     # Small videos are scaled up: the face and motion sizes below are set for this width.
     frames = list(read_range(path, start, end, width=ANALYSIS_WIDTH, pixel_format="gray"))

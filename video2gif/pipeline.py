@@ -258,7 +258,7 @@ def make_gifs(
             on_progress=on_progress, features=features,
         )
         loops: dict[int, LoopReport] = {}
-        cropper = Cropper(options.aspect, [shot.start for shot in found.shots])
+        cropper = Cropper(options.aspect, [shot.start for shot in found.shots], found.info)
         outputs = _encode_picks(path, found.picks, staging, options.encode_options(),
                                 on_progress, found.cuts, options.loop, loops, cropper)
         names = {i: o.path.name for i, o in zip(found.pick_indices, outputs)}
