@@ -156,7 +156,7 @@ def analyse(
     segment_options = (segment_options or SegmentOptions()).validate()
     detector = ShotDetector(shot_options)
     signals = SignalCollector()
-    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
+    extractor = feature_extractor(features)
     cached = extractor.prepare(path)
     pass_consumers = [detector, *signals.consumers(), *extractor.consumers(), *consumers]
     info = decode_pass(path, pass_consumers, on_progress=on_progress,
@@ -232,7 +232,7 @@ def analyse_annotated(
         cannot be analysed. Each analysis is yielded before the next video is decoded, so a
         scorer with consumers of its own can score it in between.
     """
-    extractor = features if isinstance(features, FeatureExtractor) else FeatureExtractor(features)
+    extractor = feature_extractor(features)
     for video in videos:
         path = locate_video(video, folder, base)
         if path is None:

@@ -292,12 +292,6 @@ class GifOptions:
         that two ways of asking for the same output compare (and hash) equal."""
         return dataclasses.replace(self, length=self.segment_options().length)
 
-    def differences(self, base: GifOptions | None = None) -> dict[str, Any]:
-        """The fields whose values differ from ``base`` (default: the defaults)."""
-        base = base or GifOptions()
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if getattr(self, f.name) != getattr(base, f.name)}
-
 
 def option_fields(*groups: str) -> list[tuple[dataclasses.Field, Option]]:
     """The fields of :class:`GifOptions` in ``groups`` (all when none), in declaration order."""
