@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .._io import atomic_path
+from .._io import write_text_atomic
 from ..errors import InputError
 from ._rows import _integer, _interval, _number, _open_text, _Rows
 from .types import AnnotationReader, GifInterval, VideoAnnotation
@@ -153,8 +153,7 @@ def write_annotations(annotations: Iterable[VideoAnnotation], path: str | os.Pat
     if not target.parent.exists():
         raise InputError(target.parent, "output folder does not exist")
     lines = [json.dumps(a.to_dict(), ensure_ascii=False) for a in annotations]
-    with atomic_path(target) as tmp:
-        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    write_text_atomic(target, "".join(line + "\n" for line in lines))
     return target
 
 

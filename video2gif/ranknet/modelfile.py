@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import secrets
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._io import atomic_path
 from ..errors import ModelError, UsageError
 from .layout import FeatureLayout
 from .network import HIDDEN, HIDDEN_DROPOUT, INPUT_DROPOUT, RankNetMLP
@@ -156,14 +156,11 @@ def save_model(model: RankNetModel, path: str | os.PathLike) -> Path:
     for k, state in enumerate(model.members):
         for name, value in state.items():
             arrays[f"member{k}.{name}"] = np.asarray(value, dtype=np.float32)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             _write_npz(f, arrays)
-        os.replace(tmp, path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ModelError(path, f"cannot write model file ({e.strerror or e})") from None
     return path
 
