@@ -111,7 +111,7 @@ def test_different_inputs_give_different_vectors(backbone):
 
 
 def test_collector_takes_frames_from_one_pass(backbone, tmp_path):
-    """3 s at 24 fps: a 2 fps backbone sees 6 frames, a 16-frame/stride-8 one sees 8 clips."""
+    """3 s at 24 fps: a 1 fps backbone sees 3 frames, a 16-frame/stride-8 one sees 8 clips."""
     gen = synthetic.moving(4)
     video = synthetic.write_video(tmp_path / "pan.mp4", [gen(i) for i in range(72)], fps=24)
     collector = EmbeddingCollector(backbone)

@@ -37,7 +37,9 @@ from ..segments import Segment
 
 DEFAULT_BACKBONE = "efficientnet-lite0"
 NO_BACKBONE = "none"  # --backbone none: cheap signals only
-SAMPLE_FPS = 2.0  # frames per second a still-image backbone sees; a 3 s segment gets ~6 frames
+# Frames per second a still-image backbone sees; a 3 s segment gets ~3. Against 2 fps on 9 real
+# videos it kept all 34 picks of k=5 and halved the backbone's CPU (docs/BENCHMARKS.md).
+SAMPLE_FPS = 1.0
 # Examples per forward pass. EfficientNet-Lite0 on one thread of this project's 2-core CPU:
 # 12.6 ms of CPU per frame one at a time, 11.2 in twos, 11.5 in fours, 14.1 in eights (larger
 # batches spill the early layers' activations out of the cache).

@@ -23,7 +23,9 @@ from ..decode import FrameConsumer, FrameRequest, VideoInfo
 from ..segments import SegmentList
 from ..shots import THUMB_REQUEST
 
-QUALITY_FPS = 4.0  # frames per second measured for sharpness, exposure and colour
+# Frames per second measured for sharpness, exposure and colour; 4 fps picked the same 34 of 34
+# picks on 9 real videos, at more CPU (docs/BENCHMARKS.md)
+QUALITY_FPS = 2.0
 QUALITY_WIDTH, QUALITY_HEIGHT = 256, 144  # pixels; enough detail for a sharpness estimate
 DESCRIPTOR_SIDE = 8  # a segment's look is summarised as 8×8 colour thumbnails
 
