@@ -50,7 +50,9 @@ def _load_njit():
         from numba import njit
     except ImportError:  # pragma: no cover - a broken install stays usable, slowly
         return lambda fn: fn
-    return njit(cache=True, nogil=True)
+    # numpy's error model: no zero-division check per division, which would keep loops from
+    # being vectorised (every divisor in these kernels is non-zero or guarded).
+    return njit(cache=True, nogil=True, error_model="numpy")
 
 
 def _swap(namespace: dict) -> None:

@@ -43,29 +43,34 @@ BAYER = _bayer(8)
 
 
 @jit
-def _diffuse(lab, draw, ps, order, kernel, strength, max_error, transparent, idx):
+def _diffuse(lab, draw, ps, start, order, kernel, strength, max_error, transparent, idx):
     # strength: H×W, the share of each pixel's error passed on
     h, w = draw.shape
     err = np.zeros((h + 3, w + 4, 3), np.float32)  # 2 rows and 2 columns of margin each side
+    rows = kernel[:, 0].astype(np.int64)
+    cols = kernel[:, 1].astype(np.int64) + 2
+    shares = kernel[:, 2].copy()
     for y in range(h):
         for x in range(w):
             if not draw[y, x]:
                 idx[y, x] = transparent
                 continue
-            v = np.empty(3, np.float32)
-            for c in range(3):
-                e = min(max(err[y, x + 2, c], -max_error), max_error)
-                v[c] = lab[y, x, c] + e
-            j, _d = nearest_sorted(ps, v[0], v[1], v[2])
+            v0 = lab[y, x, 0] + min(max(err[y, x + 2, 0], -max_error), max_error)
+            v1 = lab[y, x, 1] + min(max(err[y, x + 2, 1], -max_error), max_error)
+            v2 = lab[y, x, 2] + min(max(err[y, x + 2, 2], -max_error), max_error)
+            j, _d = nearest_sorted(ps, start, v0, v1, v2)
             idx[y, x] = order[j]
-            for c in range(3):
-                e = (v[c] - ps[j, c]) * strength[y, x]
-                for r in range(kernel.shape[0]):
-                    err[y + int(kernel[r, 0]), x + 2 + int(kernel[r, 1]), c] += e * kernel[r, 2]
+            s = strength[y, x]
+            e0, e1, e2 = (v0 - ps[j, 0]) * s, (v1 - ps[j, 1]) * s, (v2 - ps[j, 2]) * s
+            for r in range(rows.shape[0]):
+                yy, xx, share = y + rows[r], x + cols[r], shares[r]
+                err[yy, xx, 0] += e0 * share
+                err[yy, xx, 1] += e1 * share
+                err[yy, xx, 2] += e2 * share
 
 
 @jit
-def _ordered(lab, draw, ps, order, bayer, spread, transparent, idx):
+def _ordered(lab, draw, ps, start, order, bayer, spread, transparent, idx):
     h, w = draw.shape
     n = bayer.shape[0]
     for y in range(h):
@@ -74,7 +79,7 @@ def _ordered(lab, draw, ps, order, bayer, spread, transparent, idx):
                 idx[y, x] = transparent
                 continue
             t = bayer[y % n, x % n] * spread
-            j, _d = nearest_sorted(ps, lab[y, x, 0] + t, lab[y, x, 1] + t * 0.5,
+            j, _d = nearest_sorted(ps, start, lab[y, x, 0] + t, lab[y, x, 1] + t * 0.5,
                                    lab[y, x, 2] + t * 0.5)
             idx[y, x] = order[j]
 
@@ -89,16 +94,16 @@ def remap(lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: st
     KERNELS, "bayer" (ordered) or "none"; ``strength`` (0-1) scales the diffused error.
     ``edge_scale`` > 0 lowers it where the picture is busy (see :func:`dither_map`).
     """
-    ps, order = sort_palette(lab_palette)
+    ps, order, start = sort_palette(lab_palette)
     idx = np.empty(draw.shape, np.uint8)
     lab = np.ascontiguousarray(lab, np.float32)
     if method in KERNELS:
         kernel = np.array(KERNELS[method], np.float32)
         smap = dither_map(lab, edge_scale) * np.float32(strength)
-        _diffuse(lab, draw, ps, order, kernel, smap, np.float32(max_error), transparent, idx)
+        _diffuse(lab, draw, ps, start, order, kernel, smap, np.float32(max_error), transparent, idx)
     else:
         spread = np.float32(ORDERED_SPREAD * strength if method == "bayer" else 0.0)
-        _ordered(lab, draw, ps, order, BAYER, spread, transparent, idx)
+        _ordered(lab, draw, ps, start, order, BAYER, spread, transparent, idx)
     return idx
 
 

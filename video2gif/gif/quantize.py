@@ -23,20 +23,44 @@ KMEANS_ITERATIONS = 6  # Lloyd steps from a median-cut start
 KMEANS_ITERATIONS_WARM = 3  # from the previous frame's palette, already close
 
 
+# The search starts from a lightness index: row of the first palette entry at or above each of
+# LIGHTNESS_STEPS lightness levels over LIGHTNESS_RANGE, instead of a binary search (whose
+# unpredictable branches cost more than the search itself).
+LIGHTNESS_STEPS = 1024
+LIGHTNESS_RANGE = (-0.1, 1.5)  # Oklab L (stretched by colour.L_WEIGHT), dithering overshoot too
+
+
 @jit
-def nearest_sorted(ps, lum, a, b):
-    """Index into ``ps`` (palette rows sorted by L, column 0) of the colour nearest (lum, a, b),
-    and its squared distance."""
+def lightness_index(ps):
+    """For :func:`nearest_sorted`: the first row of ``ps`` (sorted by L) at or above each level."""
+    lo, hi = LIGHTNESS_RANGE
+    step = (hi - lo) / LIGHTNESS_STEPS
+    start = np.empty(LIGHTNESS_STEPS, np.int32)
+    row = 0
+    for q in range(LIGHTNESS_STEPS):
+        level = lo + q * step
+        while row < ps.shape[0] and ps[row, 0] < level:
+            row += 1
+        start[q] = row
+    return start
+
+
+@jit
+def nearest_sorted(ps, start, lum, a, b):
+    """Index into ``ps`` (palette rows sorted by L, column 0; ``start`` from
+    :func:`lightness_index`) of the colour nearest (lum, a, b), and its squared distance."""
     n = ps.shape[0]
-    lo, hi = 0, n
-    while lo < hi:  # first row with L >= lum
-        mid = (lo + hi) >> 1
-        if ps[mid, 0] < lum:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo, hi = LIGHTNESS_RANGE
+    q = min(max(int((lum - lo) * (LIGHTNESS_STEPS / (hi - lo))), 0), LIGHTNESS_STEPS - 1)
+    row = start[q]  # then exactly the first row with L >= lum, whatever the rounding above
+    while row < n and ps[row, 0] < lum:
+        row += 1
+    while row > 0 and ps[row - 1, 0] >= lum:
+        row -= 1
+    # Rows are visited outward from there, alternately up and down; a direction stops once the
+    # lightness gap alone reaches the best distance so far.
     best, best_d = 0, np.float32(1e30)
-    up, down = lo, lo - 1
+    up, down = row, row - 1
     while up < n or down >= 0:
         if up < n:
             dl = ps[up, 0] - lum
@@ -61,10 +85,12 @@ def nearest_sorted(ps, lum, a, b):
     return best, best_d
 
 
-def sort_palette(lab_palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows sorted by lightness, their original indices) for :func:`nearest_sorted`."""
+def sort_palette(lab_palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows sorted by lightness, their original indices, their :func:`lightness_index`) for
+    :func:`nearest_sorted`."""
     order = np.argsort(lab_palette[:, 0], kind="stable").astype(np.int32)
-    return np.ascontiguousarray(lab_palette[order], np.float32), order
+    ps = np.ascontiguousarray(lab_palette[order], np.float32)
+    return ps, order, lightness_index(ps)
 
 
 @jit
@@ -147,10 +173,11 @@ def _kmeans(colours, weights, centroids, iterations):
     for _ in range(iterations):
         order = np.argsort(centroids[:, 0])
         ps = centroids[order].copy()
+        start = lightness_index(ps)
         sums = np.zeros((k, 3))
         tw = np.zeros(k)
         for i in range(colours.shape[0]):
-            j, _d = nearest_sorted(ps, colours[i, 0], colours[i, 1], colours[i, 2])
+            j, _d = nearest_sorted(ps, start, colours[i, 0], colours[i, 1], colours[i, 2])
             w = weights[i]
             tw[j] += w
             for c in range(3):
