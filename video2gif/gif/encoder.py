@@ -20,8 +20,8 @@ import numpy as np
 from . import lzw, writer
 from ._jit import jit
 from .colour import srgb_to_oklab
-from .dither import KERNELS, ORDERED, dither_map, remap
-from .quantize import build_palette
+from .dither import KERNELS, ORDERED, remap
+from .quantize import Histogram, frame_palette
 
 QUALITY = 90  # default of the one knob, 1-100
 # quality → (keep tolerance, lossy tolerance, dither strength), linear between these anchors,
@@ -95,31 +95,35 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
     canvas_rgb = np.zeros((h, w, 3), np.uint8)
     canvas_lab = np.zeros((h, w, 3), np.float32)
     drawn_lab = np.zeros((h, w, 3), np.float32)  # the source colour when each pixel was drawn
+    lab = np.empty((h, w, 3), np.float32)  # this frame's, in a buffer every frame reuses
+    draw = np.ones((h, w), bool)
+    bins = Histogram()
     stored: list[list] = []  # [box, palette, image data, ticks, transparent]
     shown: list[np.ndarray] = []
     start = None
     keep2 = np.float32(s.keep_tolerance**2)
     for i, (image, hold) in enumerate(zip(frames, holds)):
-        lab = srgb_to_oklab(image)
+        image = np.ascontiguousarray(image, np.uint8)
+        srgb_to_oklab(image, out=lab)
         if i == 0:
-            draw = np.ones((h, w), bool)
-        else:
+            y0, y1, x0, x1 = 0, h, 0, w
+        elif s.keep_blur:
             draw = _changed(lab - drawn_lab, keep2, s.keep_blur)
             if not draw.any():  # nothing visible changed: the previous frame just lasts longer
                 stored[-1][3] += hold
                 continue
-        y0, y1, x0, x1 = _box(draw)
+            y0, y1, x0, x1 = _box(draw)
+        else:
+            y0, y1, x0, x1 = _changes(lab, drawn_lab, keep2, draw)
+            if y1 == 0:
+                stored[-1][3] += hold
+                continue
         crop = (slice(y0, y1), slice(x0, x1))
         transparent = None if i == 0 else s.colours - 1
         n_real = s.colours if transparent is None else s.colours - 1
-        sel = draw[crop]
-        weights = None
-        if s.smooth_weight > 0:
-            smooth = dither_map(lab[crop], s.smooth_scale)
-            weights = (1.0 + s.smooth_weight * smooth[sel]).astype(np.float64)
-        palette = build_palette(image[crop][sel], lab[crop][sel], n_real,
+        palette = frame_palette(image, lab, draw, (y0, y1, x0, x1), n_real,
                                 start if start is not None and len(start) == n_real else None,
-                                weights)
+                                s.smooth_weight, s.smooth_scale, bins)
         pal_lab = srgb_to_oklab(palette)
         start = pal_lab
         t_index = len(palette) if transparent is not None else -1
@@ -159,6 +163,29 @@ def _paint(used, transparent, palette, pal_lab, lab, canvas_rgb, canvas_lab, dra
                 canvas_rgb[y0 + y, x0 + x, c] = palette[k, c]
                 canvas_lab[y0 + y, x0 + x, c] = pal_lab[k, c]
                 drawn_lab[y0 + y, x0 + x, c] = lab[y0 + y, x0 + x, c]
+
+
+@jit
+def _changes(lab, drawn_lab, keep2, draw):
+    """Mark in ``draw`` the pixels more than ``sqrt(keep2)`` from their colour when drawn;
+    return the box around them (y0, y1, x0, x1), or y1 = 0 when there are none."""
+    h, w = draw.shape
+    y0, y1, x0, x1 = h, 0, w, 0
+    for y in range(h):
+        first, last = w, -1
+        for x in range(w):
+            d0 = lab[y, x, 0] - drawn_lab[y, x, 0]
+            d1 = lab[y, x, 1] - drawn_lab[y, x, 1]
+            d2 = lab[y, x, 2] - drawn_lab[y, x, 2]
+            moved = d0 * d0 + d1 * d1 + d2 * d2 > keep2
+            draw[y, x] = moved
+            if moved:
+                last = x
+                first = min(first, x)
+        if last >= 0:
+            y0, y1 = min(y0, y), y + 1
+            x0, x1 = min(x0, first), max(x1, last + 1)
+    return y0, y1, x0, x1
 
 
 def _changed(diff: np.ndarray, tol2: np.float32, blur: bool) -> np.ndarray:

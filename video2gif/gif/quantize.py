@@ -209,18 +209,107 @@ def build_palette(rgb: np.ndarray, lab: np.ndarray, n: int, start: np.ndarray | 
     key = _bins(rgb)
     w_all = np.bincount(key, weights, minlength=1 << (3 * BIN_BITS))
     used = np.flatnonzero(w_all)
-    if len(used) <= n:  # few colours (drawings, tests): maybe few enough to keep them exactly
-        packed = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
-        exact = np.unique(packed)
-        if len(exact) <= n:
-            return np.stack([exact >> 16, (exact >> 8) & 255, exact & 255], 1).astype(np.uint8)
+    if len(used) <= n and (exact := _exact_colours(rgb, n)) is not None:
+        return exact
     wl = lab if weights is None else lab * weights[:, None]
     sums = np.stack([np.bincount(key, wl[:, c], minlength=w_all.size)[used] for c in range(3)], 1)
     w = w_all[used]
-    colours = (sums / w[:, None]).astype(np.float32)
+    return _refine((sums / w[:, None]).astype(np.float32), w, n, start)
+
+
+def _exact_colours(rgb: np.ndarray, n: int) -> np.ndarray | None:
+    """The distinct colours of (N, 3) ``rgb`` if there are at most ``n`` (drawings, tests)."""
+    packed = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
+    exact = np.unique(packed)
+    if len(exact) > n:
+        return None
+    return np.stack([exact >> 16, (exact >> 8) & 255, exact & 255], 1).astype(np.uint8)
+
+
+def _refine(colours: np.ndarray, w: np.ndarray, n: int, start: np.ndarray | None) -> np.ndarray:
+    """k-means from ``start`` (or from median cut) over the binned colours; sRGB uint8 out."""
     if start is not None and len(start) == n:
         centroids = _kmeans(colours, w, np.array(start, np.float32), KMEANS_ITERATIONS_WARM)
     else:
         centroids = _median_cut(colours, w, n)
         centroids = _kmeans(colours, w, centroids, KMEANS_ITERATIONS)
     return oklab_to_srgb(centroids)
+
+
+class Histogram:
+    """Colour bins reused from frame to frame (cleared as they are read): :func:`frame_palette`
+    fills them straight from the frame, without gathering the drawn pixels first."""
+
+    def __init__(self) -> None:
+        size = 1 << (3 * BIN_BITS)
+        self.weights = np.zeros(size, np.float64)
+        self.sums = np.zeros((size, 3), np.float64)
+
+
+def frame_palette(image: np.ndarray, lab: np.ndarray, draw: np.ndarray,
+                  box: tuple[int, int, int, int], n: int, start: np.ndarray | None,
+                  smooth_weight: float, smooth_scale: float, bins: Histogram) -> np.ndarray:
+    """:func:`build_palette` of the pixels ``draw`` marks inside ``box`` (y0, y1, x0, x1) of the
+    H×W×3 ``image`` / ``lab``, each weighted 1 + ``smooth_weight`` × its smoothness (see
+    :func:`video2gif.gif.dither.dither_map`, measured within the box). Same result, one pass."""
+    y0, y1, x0, x1 = box
+    n_used = _histogram(image, lab, draw, y0, y1, x0, x1, np.float32(smooth_weight),
+                        np.float32(4 * smooth_scale), bins.weights, bins.sums)
+    colours, w = _collect(bins.weights, bins.sums, n_used)
+    if n_used <= n:
+        crop = (slice(y0, y1), slice(x0, x1))
+        exact = _exact_colours(image[crop][draw[crop]], n)
+        if exact is not None:
+            return exact
+    return _refine(colours, w, n, start)
+
+
+@jit
+def _histogram(image, lab, draw, y0, y1, x0, x1, smooth_weight, scale4, weights, sums):
+    # The arithmetic (float32 smoothness, float64 sums in pixel order) is that of dither_map
+    # and np.bincount, so the bins equal build_palette's to the last bit.
+    shift = 8 - BIN_BITS
+    one = np.float32(1.0)
+    n_used = 0
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            if not draw[y, x]:
+                continue
+            light = lab[y, x, 0]
+            busy = np.float32(0.0)
+            if y > y0:
+                busy += abs(light - lab[y - 1, x, 0])
+            if y < y1 - 1:
+                busy += abs(lab[y + 1, x, 0] - light)
+            if x > x0:
+                busy += abs(light - lab[y, x - 1, 0])
+            if x < x1 - 1:
+                busy += abs(lab[y, x + 1, 0] - light)
+            t = busy / scale4
+            wt = np.float64(one + smooth_weight * (one / (one + t * t)))
+            key = (((image[y, x, 0] >> shift) << (2 * BIN_BITS))
+                   | ((image[y, x, 1] >> shift) << BIN_BITS) | (image[y, x, 2] >> shift))
+            if weights[key] == 0:
+                n_used += 1
+            weights[key] += wt
+            for c in range(3):
+                sums[key, c] += np.float64(lab[y, x, c]) * wt
+    return n_used
+
+
+@jit
+def _collect(weights, sums, n_used):
+    """Mean colour and weight of each used bin, in bin order; the bins are cleared."""
+    colours = np.empty((n_used, 3), np.float32)
+    w = np.empty(n_used, np.float64)
+    k = 0
+    for key in range(weights.shape[0]):
+        if weights[key] == 0:
+            continue
+        w[k] = weights[key]
+        for c in range(3):
+            colours[k, c] = np.float32(sums[key, c] / weights[key])
+            sums[key, c] = 0.0
+        weights[key] = 0.0
+        k += 1
+    return colours, w
