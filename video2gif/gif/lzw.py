@@ -20,6 +20,9 @@ from ._jit import jit
 
 MAX_CODES = 4096  # 12-bit codes, the GIF maximum
 CARRY_DECAY = 0.6  # share of a substitution's error handed to the next pixel
+HASH_SLOTS = 1 << 14  # string table slots: at most MAX_CODES used, so probes stay short
+KEY_BITS = 20  # a (code, symbol) key: 12 + 8 bits
+HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash
 
 
 @jit
@@ -27,9 +30,11 @@ def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
     n = idx.shape[0]
     clear = 1 << min_size
     eoi = clear + 1
-    # child[code * 256 + symbol] = gen * MAX_CODES + next code, valid only for the current
-    # generation: a clear bumps ``gen`` instead of wiping 4 MB.
-    child = np.zeros(MAX_CODES * 256, np.int32)
+    # The string table: (code, symbol) → code, hashed with linear probing. A slot holds
+    # gen << KEY_BITS | code << 8 | symbol and counts only in its generation: a clear bumps
+    # ``gen`` instead of wiping the table. Small enough to stay in the CPU's cache.
+    tags = np.zeros(HASH_SLOTS, np.int64)
+    codes = np.zeros(HASH_SLOTS, np.int32)
     first = np.full(MAX_CODES, -1, np.int32)  # first child of a code (for the lossy scan)
     sibling = np.full(MAX_CODES, -1, np.int32)
     symbol = np.zeros(MAX_CODES, np.int32)
@@ -47,20 +52,24 @@ def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
         acc >>= np.uint64(8)
         bits -= 8
         pos += 1
-    carry = np.zeros(3, np.float32)
+    c0 = c1 = c2 = np.float32(0.0)  # the carried error (float32, as the ditherer's colours)
     cur = np.int32(idx[0])
     for i in range(1, n):
         s = np.int32(idx[i])
-        e = child[cur * 256 + s]
-        nxt = e - gen * MAX_CODES if e // MAX_CODES == gen else -1
+        key = (cur << 8) | s
+        tag = (gen << KEY_BITS) | key
+        slot = ((key * HASH_MULTIPLIER) >> 16) & (HASH_SLOTS - 1)
+        nxt = -1
+        while tags[slot] >> KEY_BITS == gen:
+            if tags[slot] == tag:
+                nxt = codes[slot]
+                break
+            slot = (slot + 1) & (HASH_SLOTS - 1)
         if lossy:
             if s == transparent:
-                t0, t1, t2 = canvas[i, 0], canvas[i, 1], canvas[i, 2]
+                t0, t1, t2 = canvas[i, 0] + c0, canvas[i, 1] + c1, canvas[i, 2] + c2
             else:
-                t0, t1, t2 = pal[s, 0], pal[s, 1], pal[s, 2]
-            t0 += carry[0]
-            t1 += carry[1]
-            t2 += carry[2]
+                t0, t1, t2 = pal[s, 0] + c0, pal[s, 1] + c1, pal[s, 2] + c2
             if nxt < 0:
                 best, best_d = -1, tol2
                 c = first[cur]
@@ -79,19 +88,16 @@ def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
                     s = symbol[best]
                     idx[i] = s
             if s == transparent:
-                carry[0] = (t0 - canvas[i, 0]) * CARRY_DECAY
-                carry[1] = (t1 - canvas[i, 1]) * CARRY_DECAY
-                carry[2] = (t2 - canvas[i, 2]) * CARRY_DECAY
+                e0, e1, e2 = t0 - canvas[i, 0], t1 - canvas[i, 1], t2 - canvas[i, 2]
             else:
-                carry[0] = (t0 - pal[s, 0]) * CARRY_DECAY
-                carry[1] = (t1 - pal[s, 1]) * CARRY_DECAY
-                carry[2] = (t2 - pal[s, 2]) * CARRY_DECAY
-            norm2 = carry[0] * carry[0] + carry[1] * carry[1] + carry[2] * carry[2]
+                e0, e1, e2 = t0 - pal[s, 0], t1 - pal[s, 1], t2 - pal[s, 2]
+            c0 = np.float32(e0 * CARRY_DECAY)
+            c1 = np.float32(e1 * CARRY_DECAY)
+            c2 = np.float32(e2 * CARRY_DECAY)
+            norm2 = c0 * c0 + c1 * c1 + c2 * c2
             if norm2 > tol2:  # bounded, so a shown colour stays within 2 × tolerance
                 f = np.sqrt(tol2 / norm2)
-                carry[0] *= f
-                carry[1] *= f
-                carry[2] *= f
+                c0, c1, c2 = c0 * f, c1 * f, c2 * f
         if nxt >= 0:
             cur = nxt
             continue
@@ -105,7 +111,8 @@ def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
         if next_code < MAX_CODES:
             if next_code == (1 << size):
                 size += 1
-            child[cur * 256 + s] = gen * MAX_CODES + next_code
+            tags[slot] = tag  # the free slot the lookup ended on (s was not substituted)
+            codes[slot] = next_code
             symbol[next_code] = s
             first[next_code] = -1
             sibling[next_code] = first[cur]
