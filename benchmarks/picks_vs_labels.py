@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._common import MEDIA, machine
 from video2gif.analysis import analyse, feature_extractor
-from video2gif.boundaries import MotionTrack
 from video2gif.scorers import DEFAULT_MODEL, load_model
 from video2gif.select import choose_picks, select_top_k
 
@@ -68,14 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, list] = {"before": [], "after": []}
     for clip in sorted(p.relative_to(MEDIA).as_posix() for p in MEDIA.glob("*/*")
                        if p.suffix in (".mp4", ".webm", ".avi")):
-        track = MotionTrack()
-        a = analyse(MEDIA / clip, features=extractor, consumers=[*scorer.consumers(), track])
+        a = analyse(MEDIA / clip, features=extractor, consumers=scorer.consumers())
         if a.info.duration <= SHARED_OVER:
             continue
         scores = np.asarray(scorer.score(a.features), dtype=np.float64)
         old = select_top_k(a.bounds, scores, K, a.descriptors, a.duplicate_similarity)
         _, cuts = choose_picks(a.segments, scores, K, a.descriptors,
-                                a.duplicate_similarity, track.result(),
+                                a.duplicate_similarity, a.track,
                                 extractor.measurements())
         spans = {"before": [tuple(a.bounds[i]) for i in old],
                  "after": [(c.start, c.end) for c in cuts]}

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .boundaries import Track
 from .context import VideoContext
 from .datasets import VideoAnnotation, locate_video
 from .decode import FrameConsumer, VideoInfo, decode_pass
@@ -60,6 +61,7 @@ class Analysis:
     features: SegmentFeatures  # per-candidate signals, embeddings and the video's context
     descriptors: np.ndarray  # (n, d) unit vectors: how each candidate looks, for look-alikes
     duplicate_similarity: float  # cosine similarity at which two candidates look alike
+    track: Track  # per-frame motion and look thumbnails, for duplicates and the picks' cuts
     dropped_shots: list[int] = field(default_factory=list)  # shots too short for a candidate
     # With ``analyse(fallback=True)``: the fallback candidates (segments.fallback_segments), and
     # the features and descriptors of the candidates followed by them, measured together so
@@ -202,6 +204,7 @@ def analyse(
         features=segment_features,
         descriptors=descriptors,
         duplicate_similarity=similarity,
+        track=signals.track(),
         dropped_shots=segmentation.dropped_shots,
         fallback=extra,
     )

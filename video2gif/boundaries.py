@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -68,13 +69,19 @@ class Track:
 
 
 class MotionTrack(FrameConsumer):
-    """Collects :class:`Track` in the shared decode pass (the shot detector's thumbnails)."""
+    """Collects :class:`Track` in the shared decode pass (the shot detector's thumbnails).
+
+    :class:`~video2gif.features.signals.SignalCollector` runs one in every analysis (its motion
+    signal is this track's motion), so ``Analysis.track`` has it without a second consumer."""
 
     def __init__(self) -> None:
         super().__init__(THUMB_REQUEST)
         self._prev: np.ndarray | None = None
-        self._times: list[float] = []
-        self._motion: list[float] = []
+        # float64 arrays, not lists of floats: 8 bytes a frame each instead of about 32, since
+        # they grow with the video.
+        self._times = array("d")
+        self._motion = array("d")
+        self.mean_luma = array("d")  # of every frame, 0-255 (flashes, for the signals)
         self._thumb_times: list[float] = []
         self._thumbs: list[np.ndarray] = []
         self._next_tick = -np.inf
@@ -84,6 +91,7 @@ class MotionTrack(FrameConsumer):
         luma = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
         self._motion.append(0.0 if self._prev is None or self._prev.shape != luma.shape
                             else float(np.abs(luma - self._prev).mean()))
+        self.mean_luma.append(float(luma.mean()))
         self._prev = luma
         self._times.append(time)
         if time >= self._next_tick - EPS:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import Analysis, analyse, feature_extractor
-from .boundaries import Cut, MotionTrack, Track
+from .boundaries import Cut, Track
 from .crop import Cropper
 from .decode import VideoInfo
 from .encode import EncodedOutput, EncodeOptions, encode_segment
@@ -126,11 +126,9 @@ def find_highlights(
     scorer = model if isinstance(model, Scorer) else load_model(model or DEFAULT_MODEL)
     extractor = feature_extractor(features, scorer.needs())  # a misfit is refused before decoding
     progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
-    track = MotionTrack()  # motion and thumbnails for duplicates and boundaries
     analysis = analyse(path, segment_options, shot_options, extractor,
-                       consumers=[*scorer.consumers(), track], on_progress=progress,
-                       fallback=True)
-    found = score_analysis(analysis, scorer, k, track.result(), extractor.measurements())
+                       consumers=scorer.consumers(), on_progress=progress, fallback=True)
+    found = score_analysis(analysis, scorer, k, analysis.track, extractor.measurements())
     return replace(found, features=features_block(extractor))
 
 
@@ -143,7 +141,7 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K, track: Track 
             pass, if it has any).
         scorer: the scorer.
         k: how many picks at most.
-        track: the pass's :class:`~video2gif.boundaries.MotionTrack` result, for telling
+        track: the analysis's :class:`~video2gif.boundaries.Track` (``analysis.track``), for telling
             duplicates from other moments of a shot and shaping the cuts (None: looks alone).
         measurements: the feature extractor's measurements (their sound is compared too).
 

@@ -1,8 +1,9 @@
 """Cheap, interpretable per-segment signals for the default prior, from the shared decode pass.
 
-Per frame the collector keeps a handful of numbers (never pixels): motion on every frame from the
-64×36 thumbnails the shot detector also uses, and sharpness, exposure and colourfulness on frames
-sampled a few times a second at 256×144. After the pass, :meth:`SignalCollector.segment_signals`
+Per frame the collector keeps a handful of numbers: motion on every frame from the 64×36
+thumbnails the shot detector also uses (with the 32×18 look thumbnails of
+:class:`~video2gif.boundaries.MotionTrack`, 8 a second), and sharpness, exposure and colourfulness on
+frames sampled a few times a second at 256×144. After the pass, :meth:`SignalCollector.segment_signals`
 turns them into per-segment values in [0, 1], each with a documented meaning.
 
 Example:
@@ -19,6 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..boundaries import MotionTrack, Track
 from ..decode import FrameConsumer, FrameRequest, VideoInfo
 from ..segments import SegmentList
 from ..shots import THUMB_REQUEST
@@ -52,12 +54,9 @@ class SignalCollector(FrameConsumer):
         # and sharpness.
         super().__init__(replace(THUMB_REQUEST, exact=True))
         self.quality = _QualityCollector()
-        self._prev_luma: np.ndarray | None = None
-        # float64 arrays, not lists of floats: 8 bytes a frame each instead of about 32, since
-        # they grow with the video (the same values, so the same results).
-        self._times = array("d")
-        self._motion = array("d")
-        self._mean_luma = array("d")
+        # Motion and mean luma of every frame, and the look thumbnails that shape the cuts
+        # (video2gif.boundaries): measured once, for the signals and the cuts alike.
+        self.motion = MotionTrack()
         self.info: VideoInfo | None = None
 
     def consumers(self) -> list[FrameConsumer]:
@@ -65,15 +64,15 @@ class SignalCollector(FrameConsumer):
         return [self, self.quality]
 
     def push(self, index: int, time: float, image: np.ndarray) -> None:
-        luma = _luma(image)
-        motion = 0.0 if self._prev_luma is None else float(np.abs(luma - self._prev_luma).mean())
-        self._prev_luma = luma
-        self._times.append(time)
-        self._motion.append(motion)
-        self._mean_luma.append(float(luma.mean()))
+        self.motion.push(index, time, image)
 
     def finish(self, info: VideoInfo) -> None:
+        self.motion.finish(info)
         self.info = info
+
+    def track(self) -> Track:
+        """Per-frame motion and look thumbnails (:class:`~video2gif.boundaries.Track`)."""
+        return self.motion.result()
 
     def segment_signals(
         self, segments: SegmentList, transitions: list[tuple[float, float]] | None = None
@@ -88,9 +87,9 @@ class SignalCollector(FrameConsumer):
             ``motion_appeal``, ``sharpness``, ``exposure``, ``colourfulness``, ``stability``,
             ``near_transition``, plus the raw ``motion`` level (not in [0, 1]).
         """
-        times = np.asarray(self._times)
-        motion = np.asarray(self._motion)
-        luma = np.asarray(self._mean_luma)
+        track = self.motion.result()
+        times, motion = track.times, track.motion
+        luma = np.asarray(self.motion.mean_luma, dtype=np.float64)
         if len(times) > 1:  # per 1/24 s, whatever the frame rate
             step = np.median(np.diff(times))
             motion = motion * ((1 / 24) / max(step, 1e-3))
