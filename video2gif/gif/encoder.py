@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import lzw, writer
+from . import denoise, lzw, writer
 from ._jit import jit
-from .colour import srgb_to_oklab
+from .colour import oklab_to_srgb, srgb_to_oklab
 from .dither import KERNELS, ORDERED, remap
 from .quantize import Histogram, frame_palette
 
@@ -51,14 +51,16 @@ class Settings:
     keep_tolerance: float = 0.010  # Oklab
     keep_blur: bool = False  # judge change on 3×3 means (noise cancels), single pixels at 2.5×
     lossy_tolerance: float = 0.0  # Oklab; 0 codes exactly
+    denoise: float = 0.0  # Oklab threshold of the temporal denoise (denoise.py); 0: off
 
     @property
     def tolerance(self) -> float:
         """Oklab distance within which every shown pixel matches its source when the palette
         holds every colour of the frame and nothing is dithered: an unredrawn pixel moved at
         most ``keep_tolerance``, and a lossy substitution lands within twice
-        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel)."""
-        return self.keep_tolerance + 2 * self.lossy_tolerance
+        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel), and
+        the denoised frame the encoder works from is within ``denoise`` of the source."""
+        return self.keep_tolerance + 2 * self.lossy_tolerance + self.denoise
 
 
 def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
@@ -102,9 +104,16 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
     shown: list[np.ndarray] = []
     start = None
     keep2 = np.float32(s.keep_tolerance**2)
+    labs = None
+    if s.denoise > 0:  # the encoder then works from the denoised colours; sRGB bins the palette
+        labs = denoise.temporal(np.stack([srgb_to_oklab(f) for f in frames]), s.denoise)
+        frames = [oklab_to_srgb(x) for x in labs]
     for i, (image, hold) in enumerate(zip(frames, holds)):
         image = np.ascontiguousarray(image, np.uint8)
-        srgb_to_oklab(image, out=lab)
+        if labs is None:
+            srgb_to_oklab(image, out=lab)
+        else:
+            lab[:] = labs[i]
         if i == 0:
             y0, y1, x0, x1 = 0, h, 0, w
         elif s.keep_blur:
