@@ -531,6 +531,7 @@ def read_range(
     width: int | None = None,
     height: int | None = None,
     pixel_format: str = "rgb24",
+    keep: Callable[[float, float | None], bool] | None = None,
 ) -> Iterator[TimedFrame]:
     """Re-read the frames shown in ``[start, end)`` seconds by exact seeking.
 
@@ -542,9 +543,13 @@ def read_range(
         start, end: seconds from the first frame.
         width, height: display size wanted (one may be None to keep the aspect ratio).
         pixel_format: PyAV format name.
+        keep: called as ``keep(time, next_time)`` for every frame in the range, in order
+            (``next_time`` is None for the last); a frame it refuses is neither scaled nor
+            converted, nor yielded. None keeps every frame.
 
     Yields:
-        TimedFrame for each frame in the range, in order, rotation applied.
+        TimedFrame for each frame in the range (that ``keep`` accepts), in order, rotation
+        applied.
 
     Raises:
         InputError, DecodeError: as :func:`probe`.
@@ -560,6 +565,17 @@ def read_range(
         req = FrameRequest(width=width, height=height, pixel_format=pixel_format)
         out_w, out_h = _target_size(req, info.width, info.height)
         coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
+        # One swscale context for the whole range (a new one per frame costs more than the
+        # scaling), single-threaded as in the decode pass.
+        scaler = av.video.reformatter.VideoReformatter()
+
+        def convert(t: float, frame: av.VideoFrame) -> TimedFrame:
+            image = scaler.reformat(frame, width=coded_w, height=coded_h, format=pixel_format,
+                                    interpolation="LANCZOS", threads=SCALE_THREADS).to_ndarray()
+            if info.rotation:
+                image = np.ascontiguousarray(np.rot90(image, k=info.rotation // 90))
+            return TimedFrame(t, image)
+
         if start > 0.5 and stream.time_base is not None:
             target = int((start + info.start_time) / stream.time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
@@ -567,6 +583,7 @@ def read_range(
         else:
             frames = _chain(first, frames)
         eps = 1e-4
+        pending: tuple[float, av.VideoFrame] | None = None  # waits for the next frame's time
         for frame in frames:
             if frame.time is None:
                 continue
@@ -575,12 +592,14 @@ def read_range(
                 continue
             if t >= end - eps:
                 break
-            image = frame.reformat(
-                width=coded_w, height=coded_h, format=pixel_format, interpolation="LANCZOS"
-            ).to_ndarray()
-            if info.rotation:
-                image = np.ascontiguousarray(np.rot90(image, k=info.rotation // 90))
-            yield TimedFrame(t, image)
+            if keep is None:
+                yield convert(t, frame)
+                continue
+            if pending is not None and keep(pending[0], t):
+                yield convert(*pending)
+            pending = (t, frame)
+        if pending is not None and keep(pending[0], None):
+            yield convert(*pending)
 
 
 def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:

@@ -352,37 +352,34 @@ def _tick(start: float, k: int, fps: float) -> float:
 
 
 def _read_segment(path, start, end, width, rates) -> tuple[list[float], list[np.ndarray], float]:
-    """Decode ``[start, end)`` once, keeping only frames that some output rate will show.
+    """Decode ``[start, end)`` once, scaling and converting only frames that some output rate
+    will show (a 24 fps source at 12 fps shows half of them).
 
     Returns the kept frames' times and images, and where the footage stops (``end``, or the end
     of the video's last frame when the video ends first).
     """
     times: list[float] = []
     images: list[np.ndarray] = []
-    steps: list[float] = []  # gaps between frames, seconds
-    last = None
+    last: list[float] = []  # the latest frame's time and the gap before it, seconds
 
-    def keep_if_shown(frame, until: float) -> None:
-        # On screen over [frame.time, until): keep it if a tick of any rate lands in there.
-        shown = any(
-            _tick(start, math.ceil((frame.time - TIME_EPS - start) * f), f) < until - TIME_EPS
+    def shown(t: float, until: float | None) -> bool:
+        # On screen over [t, until): kept if a tick of any rate lands in there. The last frame
+        # lasts as long as the gap before it (variable frame rate changes the gap).
+        step = t - last[0] if last else 1.0 / max(rates)
+        last[:] = [t, step]
+        if until is None:
+            until = min(end, t + step)
+        return not times or any(
+            _tick(start, math.ceil((t - TIME_EPS - start) * f), f) < until - TIME_EPS
             for f in rates
         )
-        if shown or not times:
-            times.append(frame.time)
-            images.append(frame.image)
 
-    for frame in read_range(path, start, end, width=width):
-        if last is not None:
-            keep_if_shown(last, frame.time)
-            steps.append(frame.time - last.time)
-        last = frame
-    if last is None:
+    for frame in read_range(path, start, end, width=width, keep=shown):
+        times.append(frame.time)
+        images.append(frame.image)
+    if not last:
         raise InputError(path, f"no frames between {start:.3f} s and {end:.3f} s")
-    # The last frame lasts as long as the gap before it (variable frame rate changes the gap).
-    stop = min(end, last.time + (steps[-1] if steps else 1.0 / max(rates)))
-    keep_if_shown(last, stop)
-    return times, images, stop
+    return times, images, min(end, last[0] + last[1])
 
 
 def _resample(times, images, start, stop, fps) -> tuple[list[np.ndarray], list[int]]:

@@ -1,0 +1,73 @@
+"""encode: re-reading a picked range converts only the frames an output tick shows, and the
+frames it returns are exactly those of a plain decode of the whole video."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from video2gif.decode import read_range
+from video2gif.encode import _read_segment, _resample
+
+from . import synthetic
+
+
+def plain_decode(path, width: int) -> list[tuple[float, np.ndarray]]:
+    """Every frame of ``path`` from the start, no seeking, each scaled on its own (lanczos)."""
+    out = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        first = None
+        for frame in container.decode(stream):
+            first = float(frame.time) if first is None else first
+            height = max(2, round(frame.height * width / frame.width))
+            image = frame.reformat(width=width, height=height, format="rgb24",
+                                   interpolation="LANCZOS").to_ndarray()
+            out.append((float(frame.time) - first, image))
+    return out
+
+
+@pytest.fixture
+def vfr_video(tmp_path):
+    """1 s at 24 fps, then 1 s at 6 fps (time base 1/96 s), 160×96."""
+    gen = synthetic.moving(3, speed=3)
+    pts = [i * 4 for i in range(24)] + [96 + i * 16 for i in range(6)]
+    return synthetic.write_video(tmp_path / "vfr.mp4", [gen(i) for i in range(30)], fps=24,
+                                 pts=pts, time_base=Fraction(1, 96))
+
+
+def test_seeking_reread_equals_a_plain_full_decode(long_two_shot_video):
+    """The pre-roll from the keyframe before ``start`` and the shared scaler change nothing."""
+    plain = plain_decode(long_two_shot_video, 120)
+    frames = list(read_range(long_two_shot_video, 7.0, 8.5, width=120))
+    expected = [(t, im) for t, im in plain if 7.0 - 1e-4 <= t < 8.5 - 1e-4]
+    assert len(frames) == len(expected) == 36
+    for f, (t, image) in zip(frames, expected):
+        assert f.time == pytest.approx(t, abs=1e-6)
+        assert np.array_equal(f.image, image)
+
+
+@pytest.mark.parametrize("rates", [{12.0}, {12.0, 10.0, 8.0, 6.0}, {7.0}, {30.0}])
+@pytest.mark.parametrize("video,start,end", [
+    ("long_two_shot_video", 7.0, 8.5),  # a seek, 24 fps
+    ("long_two_shot_video", 0.0, 1.0),  # from the first frame
+    ("long_two_shot_video", 11.2, 14.0),  # past the end of the video
+    ("vfr_video", 0.3, 2.0),  # variable frame rate
+])  # fmt: skip
+def test_reread_keeps_exactly_the_frames_each_rate_shows(request, video, start, end, rates):
+    path = request.getfixturevalue(video)
+    every = list(read_range(path, start, end, width=80))
+    times, images, stop = _read_segment(path, start, end, 80, rates)
+    assert len(times) <= len(every)
+    if max(rates) < 24:
+        assert len(times) < len(every)  # some frames were never converted
+    all_times = [f.time for f in every]
+    assert stop == pytest.approx(min(end, all_times[-1] + (all_times[-1] - all_times[-2])))
+    for fps in rates:
+        want = _resample(all_times, [f.image for f in every], start, stop, fps)
+        got = _resample(times, images, start, stop, fps)
+        assert got[1] == want[1]  # holds
+        assert all(np.array_equal(a, b) for a, b in zip(got[0], want[0]))
