@@ -230,7 +230,7 @@ class RankNet:
                 "validation_videos": len(validation),
                 "segments": n_segments,
                 "positives": int(sum((v.labels == 1).sum() for v in train)),
-                "pairs_per_epoch": len(sampler.sample(np.random.default_rng(0))),
+                "pairs_per_epoch": sampler.pairs_per_epoch,
             },
             "metrics": {
                 "validation": metrics,
