@@ -40,6 +40,10 @@ from pathlib import Path
 from _common import PLAIN_DECODE, REPO, WORK, machine, write_section
 from make_long_video import build, repeat
 
+from video2gif.features.backbones import SAMPLE_FPS
+from video2gif.features.faces import FACE_FPS, FACE_WIDTH
+from video2gif.features.signals import QUALITY_FPS, QUALITY_HEIGHT, QUALITY_WIDTH
+
 SECTION = "End to end: shots, segments and make vs a plain decode (float32)"
 EXAMPLE = REPO / "examples" / "big_buck_bunny_0_30.webm"  # has sound, for the audio stage
 STAGES = ("decode", "shots", "signals", "faces", "backbone")  # each adds its consumers
@@ -263,9 +267,11 @@ def split_table(runs, split, audio, seconds) -> list[str]:
                "consumer thread)"), cpu["decode"])]
     for prev, stage, what in (
             ("decode", "shots", "shots: 64×36 thumbnails of every frame, detector"),
-            ("shots", "signals", "signals: motion, quality samples at 256×144"),
-            ("signals", "faces", "faces: Haar cascade, 1 fps at 320 px"),
-            ("faces", "backbone", "backbone: EfficientNet-Lite0 float32, 2 fps at 224×224")):
+            ("shots", "signals", (f"signals: motion of every frame, quality samples at "
+                                   f"{QUALITY_FPS:g} fps, {QUALITY_WIDTH}×{QUALITY_HEIGHT}")),
+            ("signals", "faces", f"faces: Haar cascade, {FACE_FPS:g} fps at {FACE_WIDTH} px"),
+            ("faces", "backbone", (f"backbone: EfficientNet-Lite0 float32, {SAMPLE_FPS:g} fps "
+                                   "at 224×224"))):
         parts.append((what, cpu[stage] - cpu[prev]))
     parts.append(("imports and loading the backbone", setup))
     segments_cpu = _median(runs["segments"], "cpu")
