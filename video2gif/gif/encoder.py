@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import denoise, lzw, writer
+from .thin import thin_palette
 from ._jit import jit
 from .colour import oklab_to_srgb, srgb_to_oklab
 from .dither import KERNELS, ORDERED, remap
@@ -52,15 +53,17 @@ class Settings:
     keep_blur: bool = False  # judge change on 3×3 means (noise cancels), single pixels at 2.5×
     lossy_tolerance: float = 0.0  # Oklab; 0 codes exactly
     denoise: float = 0.0  # Oklab threshold of the temporal denoise (denoise.py); 0: off
+    palette_gap: float = 0.0  # Oklab; palette entries closer than this merge (thin.py); 0: off
 
     @property
     def tolerance(self) -> float:
         """Oklab distance within which every shown pixel matches its source when the palette
         holds every colour of the frame and nothing is dithered: an unredrawn pixel moved at
         most ``keep_tolerance``, and a lossy substitution lands within twice
-        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel), and
-        the denoised frame the encoder works from is within ``denoise`` of the source."""
-        return self.keep_tolerance + 2 * self.lossy_tolerance + self.denoise
+        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel), the
+        denoised frame the encoder works from is within ``denoise`` of the source, and a merged
+        palette entry within ``palette_gap`` of the entry it replaced."""
+        return self.keep_tolerance + 2 * self.lossy_tolerance + self.denoise + self.palette_gap
 
 
 def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
@@ -135,6 +138,9 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
                                 s.smooth_weight, s.smooth_scale, bins)
         pal_lab = srgb_to_oklab(palette)
         start = pal_lab
+        if s.palette_gap > 0:  # the next frame still starts from the full palette
+            keep = thin_palette(pal_lab, s.palette_gap)
+            palette, pal_lab = palette[keep], pal_lab[keep]
         t_index = len(palette) if transparent is not None else -1
         idx = remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
                     max(t_index, 0), s.dither_edges, s.dither_max)
