@@ -20,8 +20,15 @@ from .test_batch import SETTINGS, clip
 pytest.importorskip("fastapi", reason="the web app is an extra: pip install 'video2gif[serve]'")
 pytest.importorskip("httpx2", reason="FastAPI's test client needs httpx2 (the test extra)")
 
+from video2gif.crop import ASPECTS
+from video2gif.encode import MAX_QUALITY, MIN_QUALITY
+from video2gif.loop import LOOP_MODES
+from video2gif.options import GifOptions, option_fields, query_parameters
 from video2gif.serve import ServeConfig, create_app, display_name
+from video2gif.serve.app import answering
+from video2gif.serve.config import MAX_K, page_options
 
+from .conftest import run_cli
 from .serving import JOB_WAIT, app_client, files_in, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +61,34 @@ def test_the_page_is_one_self_contained_file(server):
     assert "default-src 'none'" in r.headers["content-security-policy"]
     config = client.get("/api/config").json()
     assert config["max_upload_bytes"] == 2_000_000 and config["k"] == 1
+
+
+def test_the_page_offers_every_per_job_option_from_its_metadata(server):
+    """api/config hands the page one entry per per-job field of GifOptions, with its choices or
+    range and the server's value; the page builds its controls from it alone."""
+    client, _ = server
+    offered = {o["name"]: o for o in client.get("/api/config").json()["options"]}
+    assert set(offered) == set(query_parameters())
+    assert {"quality", "aspect", "loop", "k", "width", "format", "max-bytes"} <= set(offered)
+    specs = {f.name: (f, spec) for f, spec in option_fields()}
+    for o in offered.values():
+        f, spec = specs[o["field"]]
+        assert o["value"] == getattr(SETTINGS, f.name) and o["help"] == spec.help and o["label"]
+        assert o["choices"] == (list(spec.allowed()) if spec.choices is not None else None)
+    assert (offered["quality"]["low"], offered["quality"]["high"]) == (MIN_QUALITY, MAX_QUALITY)
+    assert offered["aspect"]["choices"] == list(ASPECTS) and offered["loop"]["kind"] == "choice"
+    assert offered["loop"]["choices"] == list(LOOP_MODES) and offered["k"]["high"] == MAX_K
+    assert not offered["quality"]["more"] and offered["stride"]["more"]  # folded away at first
+    page = client.get("/").text
+    # Not restated by hand: no control, choice or range of an option is in the page itself.
+    assert 'id="opt-' not in page and not re.search(r"9:16|bounce|sierra|uniform5|<select", page)
+
+
+def test_the_page_shows_the_dataclass_defaults():
+    """A server started without flags offers exactly GifOptions' defaults."""
+    defaults = {f.name: f.default for f in dataclasses.fields(GifOptions)}
+    for o in page_options(ServeConfig().settings):
+        assert o["value"] == o["default"] == defaults[o["field"]], o["name"]
 
 
 def test_an_upload_becomes_ranked_downloadable_gifs(server, video):
@@ -92,12 +127,53 @@ def test_a_job_sets_its_own_options_by_their_flag_names(server, video):
     assert r.status_code == 202, r.text
     job = wait_for(client, r.json()["id"])
     assert job["status"] == "done" and job["options"] == {"format": "mp4", "width": 48}
+    assert job["k"] == 1  # the server's
     (gif,) = job["gifs"]
     assert gif["file"].endswith(".mp4") and gif["width"] == 48
     assert (gif["mime"], gif["element"]) == ("video/mp4", "video")
     assert client.get(gif["url"]).headers["content-type"] == "video/mp4"
     r = client.post("/api/jobs", params={"width": "1"}, content=b"x")
     assert r.status_code == 422 and "width" in r.json()["message"]
+
+
+def test_quality_aspect_and_loop_reach_the_gif(server, video):
+    """The three options the page added: the encoder's quality, the crop's shape and the loop
+    mode are what the job's GIF was made with (the job's result and segments.json say so)."""
+    client, _ = server
+    r = client.post("/api/jobs", params={"name": "a.mp4", "quality": "40", "aspect": "1:1",
+                                         "loop": "bounce", "k": "1"},
+                    content=video.read_bytes())
+    assert r.status_code == 202, r.text
+    job = wait_for(client, r.json()["id"])
+    assert job["status"] == "done", job["error"]
+    assert job["options"] == {"quality": 40, "aspect": "1:1", "loop": "bounce", "k": 1}
+    (gif,) = job["gifs"]
+    assert gif["quality"] == 40 and gif["width"] == gif["height"]  # square
+    (pick,) = [s for s in client.get(job["segments_url"]).json()["segments"] if s["pick"]]
+    assert pick["loop"]["mode"] == "bounce" and pick["crop"]["aspect"] == "1:1"
+
+
+@pytest.mark.parametrize("query, parameter, why", [
+    ({"quality": "0"}, "quality", "1<=x<=100"),
+    ({"quality": "101"}, "quality", "1<=x<=100"),
+    ({"quality": "best"}, "quality", "not a valid integer"),
+    ({"aspect": "2:1:1"}, "aspect", "not one of"),
+    ({"aspect": "wide"}, "aspect", "not one of"),
+    ({"loop": "forever"}, "loop", "not one of"),
+])
+def test_bad_options_are_refused_with_one_line_naming_them(server, query, parameter, why):
+    """The same 422 from the upload and from the check the page makes before uploading."""
+    client, root = server
+    before = set(files_in(root))
+    for r in (client.post("/api/jobs", params={"name": "a.mp4", **query}, content=b"x"),
+              client.get("/api/check", params=query)):
+        assert r.status_code == 422, r.text
+        message = r.json()["message"]
+        assert message.startswith(f"{parameter}: ") and why in message and "\n" not in message
+    assert set(files_in(root)) == before
+    good = client.get("/api/check", params={"quality": "40", "aspect": "9:16", "k": "2"})
+    assert good.status_code == 200
+    assert good.json()["options"] == {"quality": 40, "aspect": "9:16", "k": 2}
 
 
 def test_a_multipart_upload_works_too(server, video):
@@ -252,6 +328,36 @@ def test_serve_usage_errors(capsys, args, message):
 def test_serve_config_is_validated():
     with pytest.raises(ValueError, match="--queue"):
         create_app(dataclasses.replace(ServeConfig(), queue=-1))
+
+
+def test_a_model_file_is_loaded_once_before_serving(monkeypatch, capsys, tmp_path):
+    """The CLI validates the config, create_app takes it as validated: the server process
+    loads a model file once (each worker loads its own), and a changed config is checked
+    again."""
+    import video2gif.scorers as scorers
+    from video2gif.ranknet import FeatureLayout, save_model
+
+    from .test_ranknet import tiny_model
+
+    model = save_model(tiny_model(FeatureLayout(context=("position",))), tmp_path / "m.npz")
+    loads = []
+    real = scorers.load_model
+    monkeypatch.setattr(scorers, "load_model", lambda *a, **kw: loads.append(a) or real(*a, **kw))
+    config = ServeConfig(settings=dataclasses.replace(SETTINGS, model=str(model))).validate()
+    create_app(config)
+    create_app(answering(config, "0.0.0.0"))
+    assert len(loads) == 1
+    create_app(dataclasses.replace(config, queue=2))  # a new config: checked again
+    assert len(loads) == 2
+
+    # The command: everything up to uvicorn taking the app.
+    import uvicorn
+
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    code, _, err = run_cli(capsys, "serve", "--port", "0", "--model", model, "--backbone", "none")
+    assert code == 0 and len(served) == 1 and "serving on" in err
+    assert len(loads) == 3
 
 
 def test_deleting_a_running_job_removes_its_files_once_the_worker_is_done(video, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_a_dropped_video_becomes_gifs_in_the_browser(browser, server, tmp_path):
     page.goto(server.url + "/")
     wait_until(page, "document.getElementById('limit').textContent.includes('MB')"
                      " || document.getElementById('limit').textContent.includes('GB')")
-    page.fill("#k", "3")
+    page.fill("#opt-k", "3")
     page.set_input_files("#file", str(clip))
 
     page.wait_for_selector("#results figure img", timeout=PAGE_TIMEOUT)
@@ -137,4 +138,86 @@ def test_a_video_dropped_on_the_page_is_uploaded(browser, server, tmp_path):
     page.wait_for_selector("#results figure img", timeout=PAGE_TIMEOUT)
     assert page.inner_text("#jobname") == "dropped clip.mp4"
     assert "over" not in (page.get_attribute("#drop", "class") or "")
+    page.close()
+
+
+def controls(page) -> dict[str, str]:
+    """The page's option controls: query parameter name → the value shown."""
+    return page.evaluate("Object.fromEntries([...document.querySelectorAll('#options [name], "
+                         "#more-options [name]')].map((e) => [e.name, e.value]))")
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_the_page_offers_every_option_with_the_servers_values(browser, server):
+    """A control per per-job option, showing what a job gets when it is left alone."""
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    wait_until(page, "document.querySelector('#opt-quality') !== null")
+    offered = get_json(server.url + "/api/config")["options"]
+    shown = controls(page)
+    assert list(shown) == [o["name"] for o in offered]
+    for o in offered:
+        value = "" if o["value"] is None else str(o["value"])
+        if o["kind"] == "size":
+            value = f"{o['value'] // 10**6}M" if o["value"] % 10**6 == 0 else value
+        assert shown[o["name"]] == value or float(shown[o["name"]]) == o["value"], o["name"]
+    options = page.evaluate("[...document.querySelectorAll('#opt-aspect option')]"
+                            ".map((o) => o.value)")
+    assert options == next(o["choices"] for o in offered if o["name"] == "aspect")
+    assert page.get_attribute("#opt-quality", "max") == "100"
+    assert page.is_visible("#opt-loop") and not page.is_visible("#opt-stride")  # folded away
+    page.click("#more summary")
+    assert page.is_visible("#opt-stride")
+    page.close()
+
+
+def test_quality_aspect_and_loop_set_on_the_page_make_the_gifs(browser, server, tmp_path):
+    """Set on the page, the three options reach the job: the GIF has the aspect's shape, the
+    encoder used the quality, segments.json records the loop mode."""
+    video = clip(tmp_path / "options clip.mp4", 73)
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    wait_until(page, "document.querySelector('#opt-quality') !== null")
+    page.fill("#opt-quality", "35")
+    page.select_option("#opt-aspect", "9:16")
+    page.select_option("#opt-loop", "bounce")
+    assert page.is_visible("#reset")  # changed options are marked and can be undone
+    page.set_input_files("#file", str(video))
+
+    page.wait_for_selector("#results figure img", timeout=PAGE_TIMEOUT)
+    wait_until(page, "[...document.querySelectorAll('#results img')].every(i => i.complete && "
+                     "i.naturalWidth > 0)", timeout=PAGE_TIMEOUT)
+    assert not page.is_visible("#error") and errors == []
+    width, height = page.evaluate("[document.querySelector('#results img').naturalWidth, "
+                                  "document.querySelector('#results img').naturalHeight]")
+    assert abs(width / height - 9 / 16) < 0.03, (width, height)
+    assert "quality 35" in page.inner_text("#results figcaption")
+    job_url = page.get_attribute("#results img", "src").split("/files/")[0]
+    job = get_json(f"{server.url}/{job_url}")
+    assert job["options"] == {"quality": 35, "aspect": "9:16", "loop": "bounce"}
+    assert [g["quality"] for g in job["gifs"]] == [35] * len(job["gifs"])
+    picks = [s for s in get_json(f"{server.url}/{job['segments_url']}")["segments"] if s["pick"]]
+    assert picks and all(p["loop"]["mode"] == "bounce" and p["crop"]["aspect"] == "9:16"
+                         for p in picks)
+    page.close()
+
+
+def test_a_bad_option_is_refused_before_anything_is_uploaded(browser, server, tmp_path):
+    """The server's one-line refusal, naming the option, shows on the page; no job is made."""
+    video = clip(tmp_path / "never sent.mp4", 74)
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    wait_until(page, "document.querySelector('#opt-quality') !== null")
+    before = set(server.board.jobs)
+    page.fill("#opt-quality", "500")
+    page.set_input_files("#file", str(video))
+    page.wait_for_selector("#error", state="visible", timeout=10_000)
+    assert "quality: " in page.inner_text("#error") and "1<=x<=100" in page.inner_text("#error")
+    assert set(server.board.jobs) == before and not page.is_visible("#job")
     page.close()

@@ -370,6 +370,33 @@ def query_parameters() -> dict[str, tuple[dataclasses.Field, Option]]:
     return {spec.query_name: (f, spec) for f, spec in option_fields() if spec.per_job}
 
 
+def query_form(base: GifOptions | None = None) -> list[dict[str, Any]]:
+    """The per-job fields as plain data, for a form to build its controls from (the web page).
+
+    Each entry: ``name`` (the query parameter), ``field``, ``help``, ``group``, ``kind`` (int,
+    float, size, choice, bool or text), ``choices``, ``low``, ``high``, ``low_open``,
+    ``default`` (the dataclass default), ``default_text`` (its description when None) and
+    ``value`` (``base``'s, which a job gets when the parameter is not sent).
+
+    Example:
+        >>> [f["kind"] for f in query_form() if f["name"] in ("quality", "aspect", "max-bytes")]
+        ['size', 'int', 'choice']
+    """
+    base = base or GifOptions()
+    form = []
+    for name, (f, spec) in query_parameters().items():
+        kind = _kind(f)
+        form.append({
+            "name": name, "field": f.name, "help": spec.help, "group": spec.group,
+            "kind": ("choice" if spec.choices is not None else "size" if spec.size
+                     else kind.__name__ if kind is not str else "text"),
+            "choices": list(spec.allowed() or []) or None, "low": spec.low, "high": spec.high,
+            "low_open": spec.low_open, "default": f.default, "default_text": spec.default_text,
+            "value": getattr(base, f.name),
+        })
+    return form
+
+
 def parse_query(query: Mapping[str, str], base: GifOptions,
                 ignore: Sequence[str] = ()) -> dict[str, Any]:
     """The per-job overrides a web request asks for, converted and checked.
@@ -445,4 +472,4 @@ class ByteSize(click.ParamType):
 
 
 __all__ = ["GifOptions", "Option", "ByteSize", "K", "click_options", "from_cli",
-           "option_fields", "parse_query", "query_parameters"]
+           "option_fields", "parse_query", "query_form", "query_parameters"]

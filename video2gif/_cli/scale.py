@@ -7,7 +7,7 @@ import sys
 import click
 
 from ..errors import UsageError
-from ..options import ByteSize, click_options, from_cli
+from ..options import ByteSize, GifOptions, click_options, from_cli
 from ..serve import config as serve_config  # the web app's limits (no extra needed)
 from .common import progress_enabled
 
@@ -121,18 +121,17 @@ def batch(source, outdir, workers, engine, address, manifest, quiet, **fields):
 def serve(host, port, workers, queue, max_upload, keep, upload_idle, upload_min_rate,
           upload_deadline, allow_hosts, allow_origins, **fields):
     """Serve a web page on which to drop a video and get its best GIFs."""
-    settings = from_cli(fields)
+    # validate() checks the settings (and loads a model file) once; create_app does not again.
+    config = serve_config.ServeConfig(
+        settings=GifOptions(**fields), workers=workers, queue=queue,
+        max_upload_bytes=max_upload, keep_seconds=keep, upload_idle_seconds=upload_idle,
+        upload_min_rate=upload_min_rate, upload_deadline_seconds=upload_deadline,
+        allow_hosts=tuple(allow_hosts), allow_origins=tuple(allow_origins)).validate()
     try:
-        from ..serve import ServeConfig, is_loopback, run_server
+        from ..serve import is_loopback, run_server
     except ImportError as e:
         raise UsageError("serve", f"the web app needs its extra: pip install 'video2gif[serve]' "
                                   f"({e})") from None
-    config = ServeConfig(settings=settings, workers=workers, queue=queue,
-                         max_upload_bytes=max_upload, keep_seconds=keep,
-                         upload_idle_seconds=upload_idle, upload_min_rate=upload_min_rate,
-                         upload_deadline_seconds=upload_deadline,
-                         allow_hosts=tuple(allow_hosts),
-                         allow_origins=tuple(allow_origins)).validate()
     if not is_loopback(host):
         click.echo(f"video2gif: warning: listening on {host}: anyone who can reach this machine "
                    "can upload videos", err=True)

@@ -99,7 +99,7 @@ class Maker:
                 {"output": (relative / o.path.name).as_posix(), "pick": n, "rank": p.rank,
                  "start": json_seconds(p.start), "end": json_seconds(p.end),
                  "score": json_score(p.score), "bytes": o.bytes,
-                 "width": o.width, "height": o.height}
+                 "width": o.width, "height": o.height, "quality": o.quality}
                 for n, (p, o) in enumerate(zip(made.highlights.picks, made.outputs), start=1)
             ]
         record["seconds"] = round(time.perf_counter() - start, 3)

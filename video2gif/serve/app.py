@@ -9,7 +9,11 @@ of uploaded files are only displayed, never used as paths.
 
 API (all JSON except the files):
 
-- ``GET /``: the page.   ``GET /api/config``: limits and defaults the page shows.
+- ``GET /``: the page.   ``GET /api/config``: limits and defaults the page shows, and the
+  per-job options it offers (``options``: each one's label, help, kind, choices or range, and
+  the server's value), built from :class:`~video2gif.options.GifOptions`' metadata.
+- ``GET /api/check?width=320&...``: 200 ``{"options"}`` when ``POST /api/jobs`` would take
+  these query parameters, else its 422; the page asks before it uploads anything.
 - ``POST /api/jobs?name=NAME&k=K``: the video as the request body (any content type), or as
   ``multipart/form-data`` (the first file field). Other query parameters set the job's options:
   those of :class:`~video2gif.options.GifOptions` marked ``per_job``, named like their flags
@@ -36,7 +40,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import ipaddress
 import json
 import re
@@ -66,6 +69,7 @@ from .config import (
     RESULT_FOLDER,
     RETRY_AFTER,
     ServeConfig,
+    page_options,
 )
 from .jobs import Job, _Board
 from .upload import (
@@ -213,6 +217,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     """
     config = (config or ServeConfig()).validate()
     page = resources.files(__package__).joinpath(PAGE).read_text(encoding="utf-8")
+    options = page_options(config.settings)
     holder: dict[str, _Board] = {}
 
     @contextlib.asynccontextmanager
@@ -239,6 +244,13 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     def board() -> _Board:
         return holder["board"]
 
+    def job_options(request: Request) -> dict:
+        """The job's own options from the query (UsageError naming the parameter)."""
+        overrides = parse_query(request.query_params, config.settings, ignore=("name",))
+        if overrides.get("k", 0) > MAX_K:
+            raise UsageError("k", f"must be at most {MAX_K}")
+        return overrides
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
         return HTMLResponse(page, headers={"Content-Security-Policy": CSP,
@@ -252,7 +264,14 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                 "workers": config.workers, "queue": config.queue,
                 "formats": {f.name: {"mime": f.mime, "element": f.element, "loops": f.loops}
                             for f in OUTPUT_FORMATS.values()},
-                "parameters": sorted(query_parameters())}
+                "parameters": sorted(query_parameters()), "options": options}
+
+    @app.get("/api/check")
+    def check(request: Request):
+        try:
+            return {"options": job_options(request)}
+        except UsageError as e:
+            return _json_error(422, "bad parameter", str(e))
 
     @app.get("/api/health")
     def health() -> dict:
@@ -261,12 +280,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @app.post("/api/jobs", status_code=202)
     async def create_job(request: Request, name: str = ""):
         try:
-            overrides = parse_query(request.query_params, config.settings, ignore=("name",))
+            overrides = job_options(request)
         except UsageError as e:
             return _json_error(422, "bad parameter", str(e))
-        k = overrides.pop("k", None)
-        if k is not None and k > MAX_K:
-            return _json_error(422, "bad parameter", f"k: must be at most {MAX_K}")
         cap = config.max_upload_bytes
         multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
         declared = request.headers.get("content-length")
@@ -280,7 +296,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                 return _json_error(413, "too large", f"the upload is {_mib(declared_size)}; "
                                                      f"the limit is {_mib(cap)}")
         b = board()
-        job = b.admit(display_name(name), k or config.settings.k)
+        job = b.admit(display_name(name), overrides)
         if job is None:
             state = b.busy()
             return _json_error(429, "busy", f"the server is busy ({state['running']} running, "
@@ -309,7 +325,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         if size == 0:
             b.drop(job)
             return _json_error(400, "empty", "the upload is empty")
-        b.enqueue(job, video, overrides)
+        b.enqueue(job, video)
         return {"id": job.id, "url": f"api/jobs/{job.id}"}
 
     def find(job_id: str) -> Job | None:
@@ -372,8 +388,8 @@ def answering(config: ServeConfig, host: str) -> ServeConfig:
     specific one is answered too; one listening on every address (0.0.0.0, ::) has many names,
     so it answers any unless ``allow_hosts`` lists them."""
     if host not in WILDCARD_HOSTS:
-        return dataclasses.replace(config, allow_hosts=(*config.allow_hosts, host))
-    return config if config.allow_hosts else dataclasses.replace(config, allow_hosts=(ANY,))
+        return config.answering(host)
+    return config if config.allow_hosts else config.answering(ANY)
 
 
 def is_loopback(host: str) -> bool:

@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from ..options import GifOptions
+from ..options import OUTPUT, PICK, GifOptions, query_form
 
 HOST = "127.0.0.1"  # listen on loopback only, unless told otherwise
 PORT = 8000
@@ -30,6 +30,9 @@ ANALYSE_SHARE = 0.85  # share of the progress bar given to analysis; encoding ge
 NAME_CHARS = 200  # longest displayed upload name
 RESULT_FOLDER = "video"  # a job's results: <job>/out/video/
 PAGE = "page.html"
+PAGE_GROUPS = (PICK, OUTPUT)  # option groups the page shows at once; the others fold away
+# The page's name for an option whose field name does not read well as a label.
+LABELS = {"k": "GIFs", "fps": "Frame rate", "max_bytes": "Max size"}
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,14 @@ class ServeConfig:
     allow_hosts: tuple[str, ...] = ()
     # Origins whose pages may POST or DELETE ("*": any); the server's own always may.
     allow_origins: tuple[str, ...] = ()
+    # Set by validate(): the settings are checked (a model file loaded) once, however many
+    # callers ask (the CLI, create_app). Not an init field, so dataclasses.replace() clears it.
+    _valid: bool = field(default=False, init=False, repr=False, compare=False)
 
     def validate(self) -> ServeConfig:
         """Return self, or raise UsageError naming the flag at fault."""
+        if self._valid:
+            return self
         if self.workers < 1:
             raise UsageError("--workers", "must be at least 1")
         if self.queue < 0:
@@ -69,7 +77,15 @@ class ServeConfig:
         if self.upload_deadline_seconds is not None and self.upload_deadline_seconds <= 0:
             raise UsageError("--upload-deadline", "must be positive")
         self.settings.validate()
+        object.__setattr__(self, "_valid", True)  # frozen: only validate() sets it
         return self
+
+    def answering(self, *hosts: str) -> ServeConfig:
+        """The same config, also answering requests that name ``hosts``; still validated when
+        it was (the host names are not checked)."""
+        config = dataclasses.replace(self, allow_hosts=(*self.allow_hosts, *hosts))
+        object.__setattr__(config, "_valid", self._valid)
+        return config
 
     def worker_settings(self) -> GifOptions:
         """What the workers make each job with: the settings, but without the user's feature
@@ -78,3 +94,22 @@ class ServeConfig:
         if self.settings.use_cache and self.settings.cache_dir is None:
             return dataclasses.replace(self.settings, use_cache=False)
         return self.settings
+
+
+def page_options(settings: GifOptions) -> list[dict]:
+    """The per-job options the page offers, built from their metadata (see
+    :func:`~video2gif.options.query_form`): each with a ``label``, ``more`` (folded away at
+    first) and ``value``, the server's setting, which a job gets when the page does not send it.
+
+    Example:
+        >>> [o["label"] for o in page_options(GifOptions()) if not o["more"]][:3]
+        ['GIFs', 'Width', 'Frame rate']
+    """
+    options = []
+    for entry in query_form(settings):
+        entry["label"] = LABELS.get(entry["field"], entry["field"].replace("_", " ").capitalize())
+        entry["more"] = entry["group"] not in PAGE_GROUPS
+        if entry["field"] == "k":  # the server's own cap, on top of the field's range
+            entry["high"] = MAX_K
+        options.append(entry)
+    return options

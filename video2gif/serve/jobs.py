@@ -27,15 +27,15 @@ class Job:
 
     id: str
     name: str  # the uploaded file's name, for display only
-    k: int
     dir: Path
+    # The job's own options (query parameters, checked; k among them): field name → value.
+    options: dict = field(default_factory=dict)
     status: str = "uploading"  # uploading, queued, running, done, failed
     ended: float | None = None  # time.monotonic() when it ended
     stage: str = ""
     fraction: float = 0.0
     error: str | None = None
     picks: list[dict] = field(default_factory=list)
-    options: dict = field(default_factory=dict)  # the job's own options (query parameters)
 
 
 class _Board:
@@ -152,15 +152,16 @@ class _Board:
 
     # -- jobs -------------------------------------------------------------------------------------
 
-    def admit(self, name: str, k: int) -> Job | None:
-        """A new job in the "uploading" state, or None when the queue is full."""
+    def admit(self, name: str, options: dict | None = None) -> Job | None:
+        """A new job in the "uploading" state, or None when the queue is full; ``options`` are
+        its own (query parameters, already checked)."""
         with self.lock:
             active = len(self.orphans) + sum(j.status in ("uploading", "queued", "running")
                                              for j in self.jobs.values())
             if active >= self.config.workers + self.config.queue:
                 return None
             job_id = secrets.token_urlsafe(12)
-            job = Job(id=job_id, name=name, k=k, dir=self.root / job_id)
+            job = Job(id=job_id, name=name, dir=self.root / job_id, options=dict(options or {}))
             job.dir.mkdir()
             self.jobs[job_id] = job
             return job
@@ -175,17 +176,15 @@ class _Board:
                 return
         shutil.rmtree(job.dir, ignore_errors=True)
 
-    def enqueue(self, job: Job, video: Path, overrides: dict | None = None) -> None:
-        """Queue the uploaded video; ``overrides`` are the job's own options (query
-        parameters, already checked)."""
+    def enqueue(self, job: Job, video: Path) -> None:
+        """Queue the uploaded video, to be made with the job's options over the settings."""
         with self.lock:
             if self.fatal is not None:
                 self._end(job, f"the server cannot make GIFs: {self.fatal}")
                 return
             job.status = "queued"
-            job.options = dict(overrides or {})
             self.pool.submit(VideoTask(id=job.id, input=str(video), outdir=str(job.dir / "out"),
-                                       name=RESULT_FOLDER, k=job.k,
+                                       name=RESULT_FOLDER,
                                        overrides=tuple(sorted(job.options.items()))))
 
     def busy(self) -> dict:
@@ -211,14 +210,16 @@ class _Board:
                 "pick": p.get("pick"), "rank": p.get("rank"), "start": p["start"],
                 "end": p["end"], "score": p["score"],
                 "file": file, "bytes": p.get("bytes"), "width": p.get("width"),
-                "height": p.get("height"), "url": f"{base}/files/{file}",
+                "height": p.get("height"), "quality": p.get("quality"),
+                "url": f"{base}/files/{file}",
                 "download_url": f"{base}/files/{file}?download=1",
             })
         expires = None
         if job.ended is not None:
             expires = max(0.0, round(self.config.keep_seconds - (time.monotonic() - job.ended), 1))
         return {
-            "id": job.id, "name": job.name, "k": job.k, "status": job.status,
+            "id": job.id, "name": job.name, "status": job.status,
+            "k": job.options.get("k", self.config.settings.k),
             "position": position, "stage": job.stage, "progress": round(job.fraction, 4),
             "error": job.error, "gifs": gifs, "options": job.options,
             "segments_url": f"{base}/files/segments.json" if job.status == "done" else None,
