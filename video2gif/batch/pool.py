@@ -47,7 +47,6 @@ class VideoTask:
     name: str  # result folder relative to OUTDIR
     content: str | None = None  # content hash
     settings: str | None = None  # settings hash
-    k: int | None = None  # overrides the settings' k for this video
     # Per-video overrides of the settings' fields that need no other model (the web app's query
     # parameters): (field name, value) pairs, see video2gif.options.parse_query.
     overrides: tuple[tuple[str, object], ...] = ()
@@ -80,8 +79,6 @@ class Maker:
         try:
             relative = Path(task.name)
             options = dataclasses.replace(self.settings, **dict(task.overrides))
-            if task.k:
-                options = dataclasses.replace(options, k=task.k)
             made = make_gifs(
                 task.input, Path(task.outdir) / relative.parent, model=self.scorer,
                 folder_name=relative.name, on_progress=on_progress, features=self.extractor,
