@@ -1,8 +1,11 @@
-"""encode: re-reading a picked range converts only the frames an output tick shows, and the
-frames it returns are exactly those of a plain decode of the whole video."""
+"""encode: re-reading a picked range converts only the frames an output tick shows, the frames
+it returns are exactly those of a plain decode of the whole video, and encoding them while they
+are still being decoded writes the same GIF."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from fractions import Fraction
 
 import av
@@ -10,7 +13,9 @@ import numpy as np
 import pytest
 
 from video2gif.decode import read_range
-from video2gif.encode import _read_segment, _resample
+from video2gif.encode import EncodeOptions, _read_segment, _resample, encode_segment
+from video2gif.errors import EncodeError
+from video2gif.writers import gif as gif_writer
 
 from . import synthetic
 
@@ -71,3 +76,38 @@ def test_reread_keeps_exactly_the_frames_each_rate_shows(request, video, start, 
         got = _resample(times, images, start, stop, fps)
         assert got[1] == want[1]  # holds
         assert all(np.array_equal(a, b) for a, b in zip(got[0], want[0]))
+
+
+def as_read(frames, holds, fps):
+    """A loop shaper that changes nothing: it makes encode_segment read the whole segment
+    before encoding instead of encoding while the segment is still being decoded."""
+    return frames, holds
+
+
+@pytest.mark.parametrize("video,options,budget", [
+    ("long_two_shot_video", EncodeOptions(max_bytes=None), None),
+    ("long_two_shot_video", EncodeOptions(), 0.6),  # several rungs of the ladder
+    ("vfr_video", EncodeOptions(max_bytes=None, fps=10), None),
+])  # fmt: skip
+def test_encoding_while_decoding_writes_the_same_gif(request, tmp_path, video, options, budget):
+    path = request.getfixturevalue(video)
+    if budget:  # a share of the size at full settings
+        full = encode_segment(path, 0.3, 2.0, tmp_path / "full.gif", options).bytes
+        options = dataclasses.replace(options, max_bytes=int(full * budget))
+    overlapped = encode_segment(path, 0.3, 2.0, tmp_path / "a.gif", options)
+    serial = encode_segment(path, 0.3, 2.0, tmp_path / "b.gif", options, shape=as_read)
+    assert overlapped.attempts == serial.attempts >= (3 if budget else 1)
+    assert (tmp_path / "a.gif").read_bytes() == (tmp_path / "b.gif").read_bytes()
+
+
+def test_a_failed_encode_stops_the_reading_thread(long_two_shot_video, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        next(iter(args[0]))  # the first frame arrives from the reading thread
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gif_writer, "write", fail)
+    threads = threading.active_count()
+    with pytest.raises(EncodeError, match="disk full"):
+        encode_segment(long_two_shot_video, 1.0, 9.0, tmp_path / "x.gif")
+    assert threading.active_count() == threads
+    assert not (tmp_path / "x.gif").exists() and len(list(tmp_path.iterdir())) == 1  # the video

@@ -23,8 +23,9 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import threading
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ import av.error
 import numpy as np
 
 from ._io import atomic_path
-from .decode import probe, read_range
+from .decode import TimedFrame, probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
 from .gif.encoder import DITHERS as GIF_DITHERS
@@ -164,31 +165,55 @@ def encode_segment(
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
     width = min(options.width, crop.width if crop else probe(path).width)
     width = max(2, width - width % 2)  # even, so yuv420p (mp4, webp) works
-    budget = options.max_bytes or math.inf
     ladder = _ladder(options, width)[: None if options.max_bytes else 1]  # no budget: one try
     read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
-    times, images, stop = _read_segment(path, start, end, read_width, {r.fps for r in ladder})
-    if crop is not None:
-        images = crop.apply(times, images)
+    rates = {r.fps for r in ladder}
+    streamed = None  # decoding overlaps the first encode when nothing needs all frames first
+    if crop is None and shape is None and options.format == "gif" and ladder[0].fps >= 1:
+        streamed = _Streamed(path, start, end, read_width, rates, ladder[0].fps)
+    else:
+        times, images, stop = _read_segment(path, start, end, read_width, rates)
+        if crop is not None:
+            images = crop.apply(times, images)
     out_path = Path(out_path)
+    try:
+        source = (times, images, stop) if streamed is None else streamed
+        return _attempts(source, start, out_path, options, ladder, shape)
+    except _ReadFailed as failed:
+        raise failed.error from None
+    finally:
+        if streamed is not None:
+            streamed.close()
+
+
+def _attempts(source, start, out_path: Path, options: EncodeOptions, ladder: list[_Rung],
+              shape: FrameShaper | None) -> EncodedOutput:
+    """Encode each rung of ``ladder`` until one fits the budget. ``source`` is (times, images,
+    stop), or a :class:`_Streamed` read that the first rung encodes as it arrives."""
+    budget = options.max_bytes or math.inf
     attempts, measured = 0, None
     with _output(out_path) as tmp:
         for n, rung in enumerate(ladder):
-            frames, holds = _resample(times, images, start, stop, rung.fps)
-            if shape is not None:  # the loop is shaped on frames, before any writer sees them
-                frames, holds = shape(frames, holds, rung.fps)
-            setting = (len(frames), rung.width, rung.colours or 2)
-            # hopeless at the quality just measured: do not spend an encode on it (the last rung
-            # always runs)
-            if (measured and measured[0] == rung.quality and n < len(ladder) - 1
-                    and _estimate(measured[1:], setting) > budget * SKIP_MARGIN):
-                continue
+            if isinstance(source, _Streamed) and n == 0:
+                frames, holds = source, source.holds
+            else:
+                times, images, stop = (source.result() if isinstance(source, _Streamed)
+                                       else source)
+                frames, holds = _resample(times, images, start, stop, rung.fps)
+                if shape is not None:  # the loop is shaped on frames, before any writer
+                    frames, holds = shape(frames, holds, rung.fps)
+                # hopeless at the quality just measured: do not spend an encode on it (the
+                # last rung always runs)
+                setting = (len(frames), rung.width, rung.colours or 2)
+                if (measured and measured[0] == rung.quality and n < len(ladder) - 1
+                        and _estimate(measured[1:], setting) > budget * SKIP_MARGIN):
+                    continue
             size = _write(options.format, frames, holds, rung.fps, tmp, rung.width, rung.colours,
                           options.dither, rung.quality)
             attempts += 1
             if size[2] <= budget:
                 return _result(out_path, options.format, size, rung, attempts)
-            measured = (rung.quality, *setting, size[2])
+            measured = (rung.quality, len(frames), rung.width, rung.colours or 2, size[2])
         smallest = f"{rung.fps:g} fps, {size[0]} px" + (
             f", {rung.colours} colours, quality {rung.quality}" if rung.colours else "")
         raise EncodeError(
@@ -360,6 +385,20 @@ def _read_segment(path, start, end, width, rates) -> tuple[list[float], list[np.
     """
     times: list[float] = []
     images: list[np.ndarray] = []
+    reader = _segment_frames(path, start, end, width, rates)
+    while True:
+        try:
+            frame = next(reader)
+        except StopIteration as done:
+            return times, images, done.value
+        times.append(frame.time)
+        images.append(frame.image)
+
+
+def _segment_frames(path, start, end, width, rates) -> Generator[TimedFrame, None, float]:
+    """The frames :func:`_read_segment` keeps, as they are decoded; returns where the footage
+    stops."""
+    kept = 0
     last: list[float] = []  # the latest frame's time and the gap before it, seconds
 
     def shown(t: float, until: float | None) -> bool:
@@ -369,17 +408,131 @@ def _read_segment(path, start, end, width, rates) -> tuple[list[float], list[np.
         last[:] = [t, step]
         if until is None:
             until = min(end, t + step)
-        return not times or any(
+        return not kept or any(
             _tick(start, math.ceil((t - TIME_EPS - start) * f), f) < until - TIME_EPS
             for f in rates
         )
 
     for frame in read_range(path, start, end, width=width, keep=shown):
-        times.append(frame.time)
-        images.append(frame.image)
+        kept += 1
+        yield frame
     if not last:
         raise InputError(path, f"no frames between {start:.3f} s and {end:.3f} s")
-    return times, images, min(end, last[0] + last[1])
+    return min(end, last[0] + last[1])
+
+
+class _Streamed(Sequence):
+    """The first attempt's frames, handed to the GIF writer while the segment is still being
+    decoded on a thread of its own, so decoding and encoding overlap.
+
+    Frame ``j`` is released once frame ``j + 1`` has begun (its hold is then final), so
+    ``holds`` always covers the frames released. The frames and holds are exactly
+    :func:`_resample`'s for ``fps``; :meth:`result` gives what :func:`_read_segment` would.
+    """
+
+    def __init__(self, path, start: float, end: float, width: int, rates, fps: float):
+        self.start, self.fps = start, fps
+        self.times: list[float] = []
+        self.images: list[np.ndarray] = []
+        self.frames: list[np.ndarray] = []
+        self.holds: list[int] = []
+        self._stop: float | None = None
+        self._source = -1  # index into images of the last frame in ``frames``
+        self._released = 0
+        self._error: BaseException | None = None
+        self._done = self._cancelled = False
+        self._ready = threading.Condition()
+        reader = _segment_frames(path, start, end, width, rates)
+        self._thread = threading.Thread(target=self._read, args=(reader,), daemon=True)
+        self._thread.start()
+
+    def _read(self, reader) -> None:
+        try:
+            while not self._cancelled:
+                try:
+                    frame = next(reader)
+                except StopIteration as done:
+                    self._finish(done.value)
+                    return
+                self.times.append(frame.time)
+                self.images.append(frame.image)
+                # ticks before this frame's time now know their frame
+                self._ticks(lambda k: _tick(self.start, k, self.fps) + TIME_EPS < frame.time)
+            reader.close()
+        except BaseException as e:  # handed to the encoding thread
+            with self._ready:
+                self._error = e
+        finally:
+            with self._ready:
+                self._done = True
+                self._ready.notify_all()
+
+    def _finish(self, stop: float) -> None:
+        n_ticks = max(1, math.ceil((stop - self.start) * self.fps - TIME_EPS))
+        self._ticks(lambda k: k < n_ticks)
+        with self._ready:
+            self._stop = stop
+            self._released = len(self.frames)
+
+    def _ticks(self, known: Callable[[int], bool]) -> None:
+        k = sum(self.holds)
+        while known(k):
+            i = max(0, bisect_right(self.times, _tick(self.start, k, self.fps) + TIME_EPS) - 1)
+            if i == self._source:
+                self.holds[-1] += 1
+            else:
+                self.frames.append(self.images[i])
+                self.holds.append(1)
+                self._source = i
+            k += 1
+        with self._ready:
+            self._released = max(self._released, len(self.frames) - 1)
+            self._ready.notify_all()
+
+    def _wait(self, count: int) -> bool:
+        """Wait until ``count`` frames are released or reading ended; True if they are."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._released >= count or self._done)
+            if self._error is not None:
+                raise _ReadFailed(self._error)
+            return self._released >= count
+
+    def __getitem__(self, j):
+        if isinstance(j, slice) or j < 0:
+            self.result()
+            return self.frames[j]
+        self._wait(j + 1)
+        return self.frames[j]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        j = 0
+        while self._wait(j + 1):
+            yield self.frames[j]
+            j += 1
+
+    def __len__(self) -> int:
+        self.result()
+        return len(self.frames)
+
+    def result(self) -> tuple[list[float], list[np.ndarray], float]:
+        """Wait for the whole segment: its kept times and images, and where it stops."""
+        self._thread.join()
+        if self._error is not None:
+            raise _ReadFailed(self._error)
+        return self.times, self.images, self._stop
+
+    def close(self) -> None:
+        """Stop reading (when encoding failed) and wait for the thread."""
+        self._cancelled = True
+        self._thread.join()
+
+
+class _ReadFailed(Exception):
+    """Carries an error of the reading thread out through the writer and the output guard."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
 
 
 def _resample(times, images, start, stop, fps) -> tuple[list[np.ndarray], list[int]]:

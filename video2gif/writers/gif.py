@@ -21,10 +21,10 @@ def write(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float, path: 
     return encoded.width, encoded.height, path.stat().st_size, list(encoded.holds)
 
 
-def scaled(frames: Sequence[np.ndarray], width: int) -> list[np.ndarray]:
+def scaled(frames: Sequence[np.ndarray], width: int) -> Sequence[np.ndarray]:
     """Frames resized (lanczos) to ``width`` and an even height, as FFmpeg's ``scale=W:-2``."""
     h, w = frames[0].shape[:2]
     height = max(2, 2 * math.floor(width * h / w / 2 + 0.5))
     if (w, h) == (width, height):
-        return list(frames)
+        return frames  # not copied: frames still being decoded are encoded as they arrive
     return [np.asarray(Image.fromarray(f).resize((width, height), Image.LANCZOS)) for f in frames]
