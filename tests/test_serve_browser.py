@@ -220,4 +220,12 @@ def test_a_bad_option_is_refused_before_anything_is_uploaded(browser, server, tm
     page.wait_for_selector("#error", state="visible", timeout=10_000)
     assert "quality: " in page.inner_text("#error") and "1<=x<=100" in page.inner_text("#error")
     assert set(server.board.jobs) == before and not page.is_visible("#job")
+
+    page.fill("#opt-quality", "")
+    page.fill("#opt-width", "")
+    page.locator("#opt-width").press_sequentially("1e")  # not a number: the field reads empty
+    page.set_input_files("#file", str(video))
+    wait_until(page, "document.getElementById('error').textContent.includes('width')")
+    assert page.inner_text("#error") == "Check the options: width: not a number"
+    assert set(server.board.jobs) == before
     page.close()
