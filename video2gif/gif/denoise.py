@@ -34,22 +34,28 @@ def temporal(labs: np.ndarray, threshold: float, radius: int = RADIUS) -> np.nda
 
 @jit
 def _temporal(labs, inv_t2, radius, out):
+    # Weights are symmetric, so each pair of frames is visited once and adds to both; the
+    # inner loop runs along pixels without a branch, which the compiler vectorises.
     n, m, _ = labs.shape
+    wsum = np.ones((n, m), np.float32)
+    out[:] = labs
+    zero, one = np.float32(0.0), np.float32(1.0)
     for i in range(n):
-        lo, hi = max(0, i - radius), min(n, i + radius + 1)
+        for j in range(i + 1, min(n, i + radius + 1)):
+            a, b, oa, ob, wa, wb = labs[i], labs[j], out[i], out[j], wsum[i], wsum[j]
+            for p in range(m):
+                dl, da, db = b[p, 0] - a[p, 0], b[p, 1] - a[p, 1], b[p, 2] - a[p, 2]
+                wj = max(zero, one - (dl * dl + da * da + db * db) * inv_t2)
+                oa[p, 0] += wj * b[p, 0]
+                oa[p, 1] += wj * b[p, 1]
+                oa[p, 2] += wj * b[p, 2]
+                ob[p, 0] += wj * a[p, 0]
+                ob[p, 1] += wj * a[p, 1]
+                ob[p, 2] += wj * a[p, 2]
+                wa[p] += wj
+                wb[p] += wj
+    for i in range(n):
         for p in range(m):
-            l0, a0, b0 = labs[i, p, 0], labs[i, p, 1], labs[i, p, 2]
-            sl, sa, sb, sw = l0, a0, b0, np.float32(1.0)
-            for j in range(lo, hi):
-                if j == i:
-                    continue
-                dl, da, db = labs[j, p, 0] - l0, labs[j, p, 1] - a0, labs[j, p, 2] - b0
-                wj = np.float32(1.0) - (dl * dl + da * da + db * db) * inv_t2
-                if wj > 0:
-                    sl += wj * labs[j, p, 0]
-                    sa += wj * labs[j, p, 1]
-                    sb += wj * labs[j, p, 2]
-                    sw += wj
-            out[i, p, 0] = sl / sw
-            out[i, p, 1] = sa / sw
-            out[i, p, 2] = sb / sw
+            inv = one / wsum[i, p]
+            for c in range(3):
+                out[i, p, c] *= inv

@@ -20,7 +20,7 @@ import numpy as np
 from . import denoise, lzw, writer
 from .thin import thin_palette
 from ._jit import jit
-from .colour import oklab_to_srgb, srgb_to_oklab
+from .colour import srgb_to_oklab
 from .dither import KERNELS, ORDERED, remap
 from .quantize import Histogram, frame_palette
 
@@ -60,10 +60,11 @@ class Settings:
         """Oklab distance within which every shown pixel matches its source when the palette
         holds every colour of the frame and nothing is dithered: an unredrawn pixel moved at
         most ``keep_tolerance``, and a lossy substitution lands within twice
-        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel), the
-        denoised frame the encoder works from is within ``denoise`` of the source, and a merged
-        palette entry within ``palette_gap`` of the entry it replaced."""
-        return self.keep_tolerance + 2 * self.lossy_tolerance + self.denoise + self.palette_gap
+        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel), a
+        merged palette entry within ``palette_gap`` of the entry it replaced, and a denoised
+        pixel within ``denoise`` of its source, so the entry nearest it within ``2 * denoise``."""
+        return (self.keep_tolerance + 2 * self.lossy_tolerance + 2 * self.denoise
+                + self.palette_gap)
 
 
 def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
@@ -108,9 +109,8 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
     start = None
     keep2 = np.float32(s.keep_tolerance**2)
     labs = None
-    if s.denoise > 0:  # the encoder then works from the denoised colours; sRGB bins the palette
+    if s.denoise > 0:  # the encoder then works from the denoised colours (the source's bin them)
         labs = denoise.temporal(np.stack([srgb_to_oklab(f) for f in frames]), s.denoise)
-        frames = [oklab_to_srgb(x) for x in labs]
     for i, (image, hold) in enumerate(zip(frames, holds)):
         image = np.ascontiguousarray(image, np.uint8)
         if labs is None:
