@@ -356,7 +356,7 @@ def _table(rows, segments) -> str:
     kinds = "; ".join(f"`{c}` {s:g}-{s + LENGTH:g} s ({k})" for c, s, k in segments)
     return (
         "Command: `.venv/bin/python benchmarks/gif_quality.py`. Machine: "
-        f"{machine()}; no native bfloat16. Segments ({len(segments)} × {LENGTH:g} s, "
+        f"{machine()} (GIF encoding uses no bfloat16). Segments ({len(segments)} × {LENGTH:g} s, "
         f"{WIDTH} px, {FPS:g} fps, the same frames into every encoder): {kinds}. "
         "Figures: means over every 1/12 s tick of playback against the best-matching source "
         "frame within one tick; encode seconds exclude decoding.\n\n"
