@@ -55,6 +55,41 @@ def test_seeking_reread_equals_a_plain_full_decode(long_two_shot_video):
         assert np.array_equal(f.image, image)
 
 
+@pytest.fixture
+def b_frame_video(tmp_path):
+    """H.264 with B-frames and one keyframe every 3 s, 24 fps, 5 s, 160×96."""
+    gen = synthetic.moving(7, speed=2)
+    path = tmp_path / "b_frames.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.options = {"preset": "medium", "bframes": "3", "g": "72", "keyint_min": "72",
+                          "sc_threshold": "0"}
+        for i in range(120):
+            frame = av.VideoFrame.from_ndarray(gen(i), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("start", [1.0, 2.5, 3.2])
+def test_preroll_without_b_frames_changes_no_frame(b_frame_video, start):
+    """The frames between the keyframe and ``start`` decode without their B-frames; the range
+    itself is still exactly what a plain decode gives."""
+    with av.open(str(b_frame_video)) as container:  # the video has frames worth skipping
+        container.streams.video[0].codec_context.skip_frame = "NONREF"
+        assert sum(1 for _ in container.decode(video=0)) < 100
+    plain = plain_decode(b_frame_video, 160)
+    frames = list(read_range(b_frame_video, start, start + 1.5, width=160))
+    expected = [(t, im) for t, im in plain if start - 1e-4 <= t < start + 1.5 - 1e-4]
+    assert len(frames) == len(expected) > 20
+    for f, (t, image) in zip(frames, expected):
+        assert f.time == pytest.approx(t, abs=1e-6)
+        assert np.array_equal(f.image, image)
+
+
 @pytest.mark.parametrize("rates", [{12.0}, {12.0, 10.0, 8.0, 6.0}, {7.0}, {30.0}])
 @pytest.mark.parametrize("video,start,end", [
     ("long_two_shot_video", 7.0, 8.5),  # a seek, 24 fps

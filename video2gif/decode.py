@@ -47,6 +47,7 @@ QUEUE_FRAMES = 8  # decoded frames waiting for the consumers; bounds memory
 # becomes 64×36 or 224×224, and costs about a fifth of an H.264 decode. Codecs without such a
 # filter ignore the option. Re-reading picks for encoding always decodes exactly.
 FAST_DECODER_OPTIONS = {"skip_loop_filter": "all"}
+PREROLL_MARGIN = 1e-3  # s; read_range's pre-roll packets before start minus this skip B-frames
 SCALE_THREADS = 1  # swscale threads per conversion: slice threads cost more than a small scale
 AUDIO_RATE = 16000  # Hz: audio consumers get mono float32 samples at this rate
 MAX_BAD_AUDIO_PACKETS = 20  # more undecodable audio packets than this: the track is given up
@@ -579,7 +580,8 @@ def read_range(
         if start > 0.5 and stream.time_base is not None:
             target = int((start + info.start_time) / stream.time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
-            frames = _frames(container, stream, path)
+            early = int((start - PREROLL_MARGIN + info.start_time) / stream.time_base)
+            frames = _frames(_PrerollSkipping(container, stream, early), stream, path)
         else:
             frames = _chain(first, frames)
         eps = 1e-4
@@ -600,6 +602,26 @@ def read_range(
             pending = (t, frame)
         if pending is not None and keep(pending[0], None):
             yield convert(*pending)
+
+
+class _PrerollSkipping:
+    """The container, for :func:`_frames`, with the packets before ``early`` (pts) decoded with
+    ``skip_frame = NONREF``: the frames from the keyframe up to the range are decoded only to
+    be dropped, and those that no other frame refers to (B-frames) need not be decoded at all.
+    Frames of the range decode exactly as before (tests/test_encode_reread.py)."""
+
+    def __init__(self, container, stream, early: int):
+        self.container, self.stream, self.early = container, stream, early
+
+    def demux(self, *streams):
+        context = self.stream.codec_context
+        skipping = False
+        for packet in self.container.demux(*streams):
+            skip = packet.pts is not None and packet.pts < self.early
+            if skip != skipping:
+                context.skip_frame = "NONREF" if skip else "DEFAULT"
+                skipping = skip
+            yield packet
 
 
 def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
