@@ -167,18 +167,22 @@ def encode_segment(
     width = max(2, width - width % 2)  # even, so yuv420p (mp4, webp) works
     ladder = _ladder(options, width)[: None if options.max_bytes else 1]  # no budget: one try
     read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
-    rates = {r.fps for r in ladder}
-    streamed = None  # decoding overlaps the first encode when nothing needs all frames first
-    if crop is None and shape is None and options.format == "gif" and ladder[0].fps >= 1:
-        streamed = _Streamed(path, start, end, read_width, rates, ladder[0].fps)
-    else:
+
+    def read(rates: set[float]) -> tuple[list[float], list[np.ndarray], float]:
         times, images, stop = _read_segment(path, start, end, read_width, rates)
-        if crop is not None:
-            images = crop.apply(times, images)
+        return times, crop.apply(times, images) if crop is not None else images, stop
+
+    # Frames are read for the first rung's rate (most GIFs fit at once); a lower rate of the
+    # ladder, if it comes to that, reads the segment again for the frames it shows too.
+    rate = ladder[0].fps
+    streamed = None  # decoding overlaps the first encode when nothing needs all frames first
+    if crop is None and shape is None and options.format == "gif" and rate >= 1:
+        streamed = _Streamed(path, start, end, read_width, {rate}, rate)
+    source = read({rate}) if streamed is None else streamed
     out_path = Path(out_path)
     try:
-        source = (times, images, stop) if streamed is None else streamed
-        return _attempts(source, start, out_path, options, ladder, shape)
+        return _attempts(source, start, out_path, options, ladder, shape,
+                         lambda: read({r.fps for r in ladder}))
     except _ReadFailed as failed:
         raise failed.error from None
     finally:
@@ -187,16 +191,20 @@ def encode_segment(
 
 
 def _attempts(source, start, out_path: Path, options: EncodeOptions, ladder: list[_Rung],
-              shape: FrameShaper | None) -> EncodedOutput:
+              shape: FrameShaper | None, read_all: Callable[[], tuple]) -> EncodedOutput:
     """Encode each rung of ``ladder`` until one fits the budget. ``source`` is (times, images,
-    stop), or a :class:`_Streamed` read that the first rung encodes as it arrives."""
+    stop) read for the first rung's rate, or a :class:`_Streamed` read that the first rung
+    encodes as it arrives; ``read_all()`` reads for every rate of the ladder."""
     budget = options.max_bytes or math.inf
     attempts, measured = 0, None
+    covered = {ladder[0].fps}
     with _output(out_path) as tmp:
         for n, rung in enumerate(ladder):
             if isinstance(source, _Streamed) and n == 0:
                 frames, holds = source, source.holds
             else:
+                if rung.fps not in covered:
+                    source, covered = read_all(), {r.fps for r in ladder}
                 times, images, stop = (source.result() if isinstance(source, _Streamed)
                                        else source)
                 frames, holds = _resample(times, images, start, stop, rung.fps)
