@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import os
@@ -163,7 +164,7 @@ def encode_segment(
     options = (options or EncodeOptions()).validate()
     if not end > start >= 0:
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
-    width = min(options.width, crop.width if crop else probe(path).width)
+    width = min(options.width, crop.width if crop else _source_width(path))
     width = max(2, width - width % 2)  # even, so yuv420p (mp4, webp) works
     ladder = _ladder(options, width)[: None if options.max_bytes else 1]  # no budget: one try
     read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
@@ -378,6 +379,21 @@ def _estimate(measured: tuple[int, int, int, int], setting: tuple[int, int, int]
     n0, w0, c0, size = measured
     n, w, c = setting
     return size * (n / n0) * (w / w0) ** 2 * (math.log2(c) / math.log2(c0))
+
+
+def _source_width(path) -> int:
+    """The video's display width, probed once per version of the file (``make`` asks for each
+    pick; a probe opens the file and decodes a frame)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return probe(path).width  # raises the InputError that names the problem
+    return _probed_width(os.fspath(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _probed_width(path: str, mtime_ns: int, size: int) -> int:
+    return probe(path).width
 
 
 def _tick(start: float, k: int, fps: float) -> float:
