@@ -50,7 +50,8 @@ class Settings:
     smooth_weight: float = 3.0  # extra palette weight of pixels in smooth areas (banding shows)
     smooth_scale: float = 0.01  # Oklab lightness step between neighbours that counts as busy
     keep_tolerance: float = 0.010  # Oklab
-    keep_blur: bool = False  # judge change on 3×3 means (noise cancels), single pixels at 2.5×
+    keep_blur: bool = False  # judge change on 3×3 means (noise cancels), lone pixels apart
+    keep_single: float = 2.5  # with keep_blur, a pixel is redrawn past this × keep_tolerance
     lossy_tolerance: float = 0.0  # Oklab; 0 codes exactly
     denoise: float = 0.0  # Oklab threshold of the temporal denoise (denoise.py); 0: off
     palette_gap: float = 0.0  # Oklab; palette entries closer than this merge (thin.py); 0: off
@@ -58,13 +59,14 @@ class Settings:
     @property
     def tolerance(self) -> float:
         """Oklab distance within which every shown pixel matches its source when the palette
-        holds every colour of the frame and nothing is dithered: an unredrawn pixel moved at
-        most ``keep_tolerance``, and a lossy substitution lands within twice
-        ``lossy_tolerance`` of what would have been shown (which may be such a kept pixel), a
-        merged palette entry within ``palette_gap`` of the entry it replaced, and a denoised
-        pixel within ``denoise`` of its source, so the entry nearest it within ``2 * denoise``."""
-        return (self.keep_tolerance + 2 * self.lossy_tolerance + 2 * self.denoise
-                + self.palette_gap)
+        holds every colour of the frame and nothing is dithered. An unredrawn pixel moved at
+        most ``keep_tolerance`` (``keep_single`` times that with ``keep_blur``); a lossy
+        substitution lands within twice ``lossy_tolerance`` of what would have been shown
+        (which may be such a kept pixel); a merged palette entry lies within ``palette_gap`` of
+        the entry it replaced; a denoised pixel lies within ``denoise`` of its source, so the
+        entry nearest it within ``2 * denoise``."""
+        keep = self.keep_tolerance * (self.keep_single if self.keep_blur else 1.0)
+        return keep + 2 * self.lossy_tolerance + 2 * self.denoise + self.palette_gap
 
 
 def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
@@ -120,7 +122,7 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
         if i == 0:
             y0, y1, x0, x1 = 0, h, 0, w
         elif s.keep_blur:
-            draw = _changed(lab - drawn_lab, keep2, s.keep_blur)
+            draw = _changed(lab - drawn_lab, keep2, s.keep_blur, s.keep_single)
             if not draw.any():  # nothing visible changed: the previous frame just lasts longer
                 stored[-1][3] += hold
                 continue
@@ -203,7 +205,7 @@ def _changes(lab, drawn_lab, keep2, draw):
     return y0, y1, x0, x1
 
 
-def _changed(diff: np.ndarray, tol2: np.float32, blur: bool) -> np.ndarray:
+def _changed(diff: np.ndarray, tol2: np.float32, blur: bool, single: float) -> np.ndarray:
     d2 = np.einsum("ijk,ijk->ij", diff, diff)
     if not blur:
         return d2 > tol2
@@ -214,7 +216,7 @@ def _changed(diff: np.ndarray, tol2: np.float32, blur: bool) -> np.ndarray:
     n[:, 1:] += m[:, :-1]
     n[:, :-1] += m[:, 1:]
     n /= 9.0
-    return (np.einsum("ijk,ijk->ij", n, n) > tol2) | (d2 > tol2 * 6.25)
+    return (np.einsum("ijk,ijk->ij", n, n) > tol2) | (d2 > tol2 * np.float32(single**2))
 
 
 def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
