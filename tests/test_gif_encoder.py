@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from video2gif.gif import Settings, encode_gif, lzw, settings_for, writer
+from video2gif.gif import Settings, dither, encode_gif, encoder, lzw, settings_for, writer
 from video2gif.gif.colour import L_WEIGHT, oklab_to_srgb, srgb_to_oklab
 from video2gif.gif.quantize import build_palette
 
@@ -158,3 +158,38 @@ def test_bad_settings_are_refused():
         encode_gif(frame, [1], 10, Settings(dither="random"))
     with pytest.raises(ValueError, match="colours"):
         encode_gif(frame, [1], 10, Settings(colours=1))
+
+
+def test_coding_behind_the_ditherer_gives_the_same_bytes(monkeypatch):
+    """With a core to spare, the LZW coder follows the ditherer band by band on another thread;
+    the GIF is byte for byte the one coded after dithering."""
+    gen = synthetic.moving(4, speed=3)
+    frames = [np.kron(gen(i), np.ones((2, 2, 1), np.uint8)) for i in range(6)]  # 320×192
+    assert frames[0].shape[0] >= 2 * encoder.BAND_ROWS
+    assert frames[0].shape[0] * frames[0].shape[1] >= encoder.PIPELINE_PIXELS
+    steps = []
+    code = lzw.Coder.code
+    monkeypatch.setattr(lzw.Coder, "code", lambda self, end, final=False: (
+        steps.append(final), code(self, end, final)))
+    monkeypatch.setattr(encoder, "_CORES", 2)
+    followed = encode_gif(frames, [1] * 6, 12, settings_for(70))
+    assert steps.count(False) >= 6 * 2  # each frame coded in bands
+    monkeypatch.setattr(encoder, "_CORES", 1)  # one GIF already uses the one core: no helper
+    alone = encode_gif(frames, [1] * 6, 12, settings_for(70))
+    assert followed.data == alone.data
+
+
+def test_a_failing_ditherer_releases_the_coder(monkeypatch):
+    gen = synthetic.moving(4, speed=3)
+    frames = [np.kron(gen(i), np.ones((2, 2, 1), np.uint8)) for i in range(2)]
+    monkeypatch.setattr(encoder, "_CORES", 2)
+    rows = dither.Remap.rows
+
+    def fail_below_the_top(self, y0, y1):
+        if y0 > 0:
+            raise MemoryError("no room")
+        rows(self, y0, y1)
+
+    monkeypatch.setattr(dither.Remap, "rows", fail_below_the_top)
+    with pytest.raises(MemoryError):
+        encode_gif(frames, [1, 1], 12)

@@ -43,14 +43,15 @@ BAYER = _bayer(8)
 
 
 @jit
-def _diffuse(lab, draw, ps, start, order, kernel, strength, max_error, transparent, idx):
-    # strength: H×W, the share of each pixel's error passed on
-    h, w = draw.shape
-    err = np.zeros((h + 3, w + 4, 3), np.float32)  # 2 rows and 2 columns of margin each side
+def _diffuse(lab, draw, ps, start, order, kernel, strength, max_error, transparent, idx, err,
+             y0, y1):
+    # Rows y0..y1-1; ``err`` (H+3 × W+4 × 3, zeroed at first) carries the error between calls.
+    # strength: H×W, the share of each pixel's error passed on.
+    w = draw.shape[1]
     rows = kernel[:, 0].astype(np.int64)
-    cols = kernel[:, 1].astype(np.int64) + 2
+    cols = kernel[:, 1].astype(np.int64) + 2  # 2 columns of margin each side
     shares = kernel[:, 2].copy()
-    for y in range(h):
+    for y in range(y0, y1):
         for x in range(w):
             if not draw[y, x]:
                 idx[y, x] = transparent
@@ -70,7 +71,8 @@ def _diffuse(lab, draw, ps, start, order, kernel, strength, max_error, transpare
 
 
 @jit
-def _ordered(lab, draw, ps, start, order, bayer, spread, transparent, idx):
+def _ordered(lab, draw, ps, start, order, bayer, spread, transparent, idx, y0):
+    # ``y0``: the first row's place in the frame, for the pattern's phase
     h, w = draw.shape
     n = bayer.shape[0]
     for y in range(h):
@@ -78,7 +80,7 @@ def _ordered(lab, draw, ps, start, order, bayer, spread, transparent, idx):
             if not draw[y, x]:
                 idx[y, x] = transparent
                 continue
-            t = bayer[y % n, x % n] * spread
+            t = bayer[(y0 + y) % n, x % n] * spread
             j, _d = nearest_sorted(ps, start, lab[y, x, 0] + t, lab[y, x, 1] + t * 0.5,
                                    lab[y, x, 2] + t * 0.5)
             idx[y, x] = order[j]
@@ -94,17 +96,39 @@ def remap(lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: st
     KERNELS, "bayer" (ordered) or "none"; ``strength`` (0-1) scales the diffused error.
     ``edge_scale`` > 0 lowers it where the picture is busy (see :func:`dither_map`).
     """
-    ps, order, start = sort_palette(lab_palette)
-    idx = np.empty(draw.shape, np.uint8)
-    lab = np.ascontiguousarray(lab, np.float32)
-    if method in KERNELS:
-        kernel = np.array(KERNELS[method], np.float32)
-        smap = dither_map(lab, edge_scale) * np.float32(strength)
-        _diffuse(lab, draw, ps, start, order, kernel, smap, np.float32(max_error), transparent, idx)
-    else:
-        spread = np.float32(ORDERED_SPREAD * strength if method == "bayer" else 0.0)
-        _ordered(lab, draw, ps, start, order, BAYER, spread, transparent, idx)
-    return idx
+    bands = Remap(lab, draw, lab_palette, method, strength, transparent, edge_scale, max_error)
+    bands.rows(0, draw.shape[0])
+    return bands.idx
+
+
+class Remap:
+    """:func:`remap` done in bands of rows, top to bottom, so that a consumer of the indices
+    (the LZW coder, on another thread) can follow close behind; ``idx`` fills as it goes."""
+
+    def __init__(self, lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: str,
+                 strength: float, transparent: int, edge_scale: float = 0.0,
+                 max_error: float = MAX_ERROR):
+        self.ps, self.order, self.start = sort_palette(lab_palette)
+        self.idx = np.empty(draw.shape, np.uint8)
+        self.lab = np.ascontiguousarray(lab, np.float32)
+        self.draw, self.method, self.transparent = draw, method, transparent
+        h, w = draw.shape
+        if method in KERNELS:
+            self.kernel = np.array(KERNELS[method], np.float32)
+            self.smap = dither_map(self.lab, edge_scale) * np.float32(strength)
+            self.err = np.zeros((h + 3, w + 4, 3), np.float32)  # 2 rows, 2 columns of margin
+            self.max_error = np.float32(max_error)
+        else:
+            self.spread = np.float32(ORDERED_SPREAD * strength if method == "bayer" else 0.0)
+
+    def rows(self, y0: int, y1: int) -> None:
+        """Map rows ``y0``..``y1 - 1`` (each band must follow the one before)."""
+        if self.method in KERNELS:
+            _diffuse(self.lab, self.draw, self.ps, self.start, self.order, self.kernel,
+                     self.smap, self.max_error, self.transparent, self.idx, self.err, y0, y1)
+        else:
+            _ordered(self.lab[y0:y1], self.draw[y0:y1], self.ps, self.start, self.order, BAYER,
+                     self.spread, self.transparent, self.idx[y0:y1], y0)
 
 
 def dither_map(lab: np.ndarray, edge_scale: float) -> np.ndarray:

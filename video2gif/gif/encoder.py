@@ -12,7 +12,10 @@ frame's palette so neighbouring frames agree.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +24,7 @@ from . import denoise, lzw, writer
 from .thin import thin_palette
 from ._jit import jit
 from .colour import srgb_to_oklab
-from .dither import KERNELS, ORDERED, remap
+from .dither import KERNELS, ORDERED, Remap
 from .quantize import Histogram, frame_palette
 
 QUALITY = 90  # default of the one knob, 1-100
@@ -36,6 +39,8 @@ QUALITY_ANCHORS = (
     (100, 0.004, 0.000, 0.40),
 )
 DITHERS = (*KERNELS, *ORDERED)
+BAND_ROWS = 32  # rows the ditherer hands to the LZW coder at a time
+PIPELINE_PIXELS = 20_000  # smaller frames are dithered, then coded, on one thread
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,17 @@ class GifEncoding:
 def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
                settings: Settings | None = None, *, keep_shown: bool = False) -> GifEncoding:
     """Encode H×W×3 uint8 ``frames``, frame ``i`` shown ``holds[i]`` ticks of ``1/fps`` s."""
+    global _RUNNING
+    with _HELPER_LOCK:
+        _RUNNING += 1
+    try:
+        return _encode_gif(frames, holds, fps, settings, keep_shown)
+    finally:
+        with _HELPER_LOCK:
+            _RUNNING -= 1
+
+
+def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
     s = settings or Settings()
     if s.dither not in DITHERS:
         raise ValueError(f"unknown dither {s.dither!r}")
@@ -144,14 +160,15 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
             keep = thin_palette(pal_lab, s.palette_gap)
             palette, pal_lab = palette[keep], pal_lab[keep]
         t_index = len(palette) if transparent is not None else -1
-        idx = remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
-                    max(t_index, 0), s.dither_edges, s.dither_max)
+        bands = Remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
+                      max(t_index, 0), s.dither_edges, s.dither_max)
         lab256 = np.zeros((256, 3), np.float32)
         lab256[: len(palette)] = pal_lab
         n_entries = len(palette) + (transparent is not None)
         min_size = max(2, writer.table_bits(n_entries) + 1)
-        data, used = lzw.encode(idx, min_size, tolerance=s.lossy_tolerance,
-                                lab_palette=lab256, canvas=canvas_lab[crop], transparent=t_index)
+        coder = lzw.Coder(bands.idx, min_size, tolerance=s.lossy_tolerance, lab_palette=lab256,
+                          canvas=canvas_lab[crop], transparent=t_index)
+        data, used = _map_and_code(bands, coder, s.dither in KERNELS)
         _paint(used, t_index, palette, pal_lab, lab, canvas_rgb, canvas_lab, drawn_lab, y0, x0)
         table = palette if t_index < 0 else np.vstack([palette, np.zeros((1, 3), np.uint8)])
         stored.append([(x0, y0, x1 - x0, y1 - y0), table, data, hold,
@@ -166,6 +183,57 @@ def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
     parts.append(writer.TRAILER)
     return GifEncoding(b"".join(parts), w, h, tuple(ticks), tuple(delays),
                        tuple(shown) if keep_shown else None)
+
+
+def _map_and_code(bands: Remap, coder: lzw.Coder, follow: bool) -> tuple[bytes, np.ndarray]:
+    """Dither a frame and LZW-code it. With ``follow`` (error diffusion, whose rows come one
+    after the other), a frame big enough and a core to spare (fewer GIFs being encoded than
+    cores: ``make`` encodes two at once), the coder works on a helper thread a band of rows
+    behind the ditherer; the bytes are the same either way."""
+    h, w = bands.idx.shape
+    if not follow or h * w < PIPELINE_PIXELS or h < 2 * BAND_ROWS or _RUNNING >= _CORES:
+        bands.rows(0, h)
+        return coder.finish()
+    edges = [*range(BAND_ROWS, h, BAND_ROWS), h]
+    ready = [threading.Event() for _ in edges]
+    stop = threading.Event()
+
+    def code() -> None:
+        for y1, band in zip(edges, ready):
+            band.wait()
+            if stop.is_set():
+                return
+            coder.code(y1 * w)
+
+    coding = _helper().submit(code)
+    try:
+        y0 = 0
+        for y1, band in zip(edges, ready):
+            bands.rows(y0, y1)
+            band.set()
+            y0 = y1
+    finally:
+        if y0 < h:  # the ditherer failed: release the coder
+            stop.set()
+            for band in ready:
+                band.set()
+        coding.result()
+    return coder.finish()
+
+
+def _helper() -> ThreadPoolExecutor:
+    """The threads that LZW-code while the ditherer works; started on first use."""
+    global _HELPER
+    with _HELPER_LOCK:
+        if _HELPER is None:
+            _HELPER = ThreadPoolExecutor(2, thread_name_prefix="gif-lzw")
+        return _HELPER
+
+
+_HELPER: ThreadPoolExecutor | None = None
+_HELPER_LOCK = threading.Lock()
+_RUNNING = 0  # encode_gif calls in progress
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @jit

@@ -26,35 +26,39 @@ HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash
 
 
 @jit
-def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
-    n = idx.shape[0]
+def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent, out, tags,
+            codes, first, sibling, symbol, state, carry):
+    # Codes pixels i0..i1-1 (the first call starts at 0), then, if ``final``, the last code and
+    # the end code. What a call leaves unfinished is kept in ``state`` (out position, bit
+    # accumulator, bit count, code size, next code, generation, current string) and ``carry``.
     clear = 1 << min_size
     eoi = clear + 1
-    # The string table: (code, symbol) → code, hashed with linear probing. A slot holds
-    # gen << KEY_BITS | code << 8 | symbol and counts only in its generation: a clear bumps
-    # ``gen`` instead of wiping the table. Small enough to stay in the CPU's cache.
-    tags = np.zeros(HASH_SLOTS, np.int64)
-    codes = np.zeros(HASH_SLOTS, np.int32)
-    first = np.full(MAX_CODES, -1, np.int32)  # first child of a code (for the lossy scan)
-    sibling = np.full(MAX_CODES, -1, np.int32)
-    symbol = np.zeros(MAX_CODES, np.int32)
-    gen = 1
-    pos = 0
-    acc = np.uint64(0)
-    bits = 0
-    size = min_size + 1
-    next_code = clear + 2
-    # emit(clear)
-    acc |= np.uint64(clear) << np.uint64(bits)
-    bits += size
-    while bits >= 8:
-        out[pos] = np.uint8(acc & np.uint64(255))
-        acc >>= np.uint64(8)
-        bits -= 8
-        pos += 1
-    c0 = c1 = c2 = np.float32(0.0)  # the carried error (float32, as the ditherer's colours)
-    cur = np.int32(idx[0])
-    for i in range(1, n):
+    if i0 == 0:
+        # The string table: (code, symbol) → code, hashed with linear probing. A slot holds
+        # gen << KEY_BITS | code << 8 | symbol and counts only in its generation: a clear bumps
+        # ``gen`` instead of wiping the table. Small enough to stay in the CPU's cache.
+        tags[:] = 0
+        first[:] = -1  # first child of a code (for the lossy scan)
+        sibling[:] = -1
+        gen, pos, acc, bits = 1, 0, np.uint64(0), 0
+        size = min_size + 1
+        next_code = clear + 2
+        # emit(clear)
+        acc |= np.uint64(clear) << np.uint64(bits)
+        bits += size
+        while bits >= 8:
+            out[pos] = np.uint8(acc & np.uint64(255))
+            acc >>= np.uint64(8)
+            bits -= 8
+            pos += 1
+        c0 = c1 = c2 = np.float32(0.0)  # the carried error (float32, as the ditherer's colours)
+        cur = np.int32(idx[0])
+        i0 = 1
+    else:
+        pos, acc, bits = state[0], np.uint64(state[1]), state[2]
+        size, next_code, gen, cur = state[3], state[4], state[5], np.int32(state[6])
+        c0, c1, c2 = carry[0], carry[1], carry[2]
+    for i in range(i0, i1):
         s = np.int32(idx[i])
         key = (cur << 8) | s
         tag = (gen << KEY_BITS) | key
@@ -132,17 +136,22 @@ def _encode(idx, min_size, lossy, tol2, pal, canvas, transparent, out):
             size = min_size + 1
             next_code = clear + 2
         cur = s
-    for code in (cur, eoi):
-        acc |= np.uint64(code) << np.uint64(bits)
-        bits += size
-        while bits >= 8:
+    if final:
+        for code in (cur, eoi):
+            acc |= np.uint64(code) << np.uint64(bits)
+            bits += size
+            while bits >= 8:
+                out[pos] = np.uint8(acc & np.uint64(255))
+                acc >>= np.uint64(8)
+                bits -= 8
+                pos += 1
+        if bits > 0:
             out[pos] = np.uint8(acc & np.uint64(255))
-            acc >>= np.uint64(8)
-            bits -= 8
             pos += 1
-    if bits > 0:
-        out[pos] = np.uint8(acc & np.uint64(255))
-        pos += 1
+            bits = 0
+    state[0], state[1], state[2], state[3] = pos, np.int64(acc), bits, size
+    state[4], state[5], state[6] = next_code, gen, cur
+    carry[0], carry[1], carry[2] = c0, c1, c2
     return pos
 
 
@@ -155,17 +164,50 @@ def encode(idx: np.ndarray, min_size: int, *, tolerance: float = 0.0,
     ``tolerance`` > 0 (Oklab distance) turns lossy matching on; it then needs ``lab_palette``
     (256×3 Oklab) and ``canvas`` (the Oklab colour on screen at each pixel, for ``transparent``).
     """
-    flat = np.array(idx, np.uint8).reshape(-1)  # a copy: substitutions go into it
-    n = flat.shape[0]
-    lossy = tolerance > 0
-    if not lossy:
-        lab_palette = np.zeros((1, 3), np.float32)
-        canvas = np.zeros((1, 3), np.float32)
-    out = np.empty(n * 2 + 64, np.uint8)  # 12-bit codes, at most one per pixel, plus clears
-    size = _encode(flat, min_size, lossy, np.float32(tolerance * tolerance),
-                   np.ascontiguousarray(lab_palette, np.float32),
-                   np.ascontiguousarray(canvas.reshape(-1, 3), np.float32), transparent, out)
-    return bytes([min_size]) + _blocks(out[:size].tobytes()), flat.reshape(idx.shape)
+    coder = Coder(np.array(idx, np.uint8), min_size, tolerance=tolerance,  # a copy: substitutes
+                  lab_palette=lab_palette, canvas=canvas, transparent=transparent)
+    return coder.finish()
+
+
+class Coder:
+    """:func:`encode` of the H×W uint8 ``idx`` in place (substitutions go into it), in steps:
+    ``code(end)`` codes the pixels up to ``end`` (row-major) as soon as they are known."""
+
+    def __init__(self, idx: np.ndarray, min_size: int, *, tolerance: float = 0.0,
+                 lab_palette: np.ndarray | None = None, canvas: np.ndarray | None = None,
+                 transparent: int = -1):
+        self.idx, self.min_size, self.transparent = idx, min_size, transparent
+        self.flat = idx.reshape(-1)  # a view: idx must be C-contiguous
+        n = self.flat.shape[0]
+        self.lossy = tolerance > 0
+        if not self.lossy:
+            lab_palette = np.zeros((1, 3), np.float32)
+            canvas = np.zeros((1, 3), np.float32)
+        self.tol2 = np.float32(tolerance * tolerance)
+        self.palette = np.ascontiguousarray(lab_palette, np.float32)
+        self.canvas = np.ascontiguousarray(canvas.reshape(-1, 3), np.float32)
+        self.out = np.empty(n * 2 + 64, np.uint8)  # 12-bit codes, at most one per pixel + clears
+        self.tables = (np.zeros(HASH_SLOTS, np.int64), np.zeros(HASH_SLOTS, np.int32),
+                       np.empty(MAX_CODES, np.int32), np.empty(MAX_CODES, np.int32),
+                       np.zeros(MAX_CODES, np.int32))
+        self.state = np.zeros(7, np.int64)
+        self.carry = np.zeros(3, np.float32)
+        self.done = 0  # pixels coded
+        self.size = 0  # bytes of codes written
+
+    def code(self, end: int, final: bool = False) -> None:
+        """Code pixels ``done``..``end - 1``; ``final``: then close the image data."""
+        if end > self.done or final:
+            self.size = _encode(self.flat, self.done, end, final, self.min_size, self.lossy,
+                                self.tol2, self.palette, self.canvas, self.transparent,
+                                self.out, *self.tables, self.state, self.carry)
+            self.done = end
+
+    def finish(self) -> tuple[bytes, np.ndarray]:
+        """Code what is left; the image data and the indices really coded."""
+        self.code(self.flat.shape[0], final=True)
+        data = bytes([self.min_size]) + _blocks(self.out[: self.size].tobytes())
+        return data, self.idx
 
 
 def _blocks(data: bytes) -> bytes:
