@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from video2gif.gif import Settings, dither, encode_gif, encoder, lzw, settings_for, writer
+from video2gif.gif import (Settings, _threads, dither, encode_gif, encoder, lzw, quantize,
+                           settings_for, writer)
 from video2gif.gif.colour import L_WEIGHT, oklab_to_srgb, srgb_to_oklab
 from video2gif.gif.quantize import build_palette
 
@@ -171,10 +172,10 @@ def test_coding_behind_the_ditherer_gives_the_same_bytes(monkeypatch):
     code = lzw.Coder.code
     monkeypatch.setattr(lzw.Coder, "code", lambda self, end, final=False: (
         steps.append(final), code(self, end, final)))
-    monkeypatch.setattr(encoder, "_CORES", 2)
+    monkeypatch.setattr(_threads, "CORES", 2)
     followed = encode_gif(frames, [1] * 6, 12, settings_for(70))
     assert steps.count(False) >= 6 * 2  # each frame coded in bands
-    monkeypatch.setattr(encoder, "_CORES", 1)  # one GIF already uses the one core: no helper
+    monkeypatch.setattr(_threads, "CORES", 1)  # one GIF already uses the one core: no helper
     alone = encode_gif(frames, [1] * 6, 12, settings_for(70))
     assert followed.data == alone.data
 
@@ -182,7 +183,7 @@ def test_coding_behind_the_ditherer_gives_the_same_bytes(monkeypatch):
 def test_a_failing_ditherer_releases_the_coder(monkeypatch):
     gen = synthetic.moving(4, speed=3)
     frames = [np.kron(gen(i), np.ones((2, 2, 1), np.uint8)) for i in range(2)]
-    monkeypatch.setattr(encoder, "_CORES", 2)
+    monkeypatch.setattr(_threads, "CORES", 2)
     rows = dither.Remap.rows
 
     def fail_below_the_top(self, y0, y1):
@@ -193,3 +194,14 @@ def test_a_failing_ditherer_releases_the_coder(monkeypatch):
     monkeypatch.setattr(dither.Remap, "rows", fail_below_the_top)
     with pytest.raises(MemoryError):
         encode_gif(frames, [1, 1], 12)
+
+
+def test_k_means_shared_with_a_spare_core_gives_the_same_palette(monkeypatch):
+    rgb = np.random.default_rng(3).integers(0, 256, (60000, 3), dtype=np.uint8)
+    lab = srgb_to_oklab(rgb)
+    assert len(np.unique(rgb >> 2, axis=0)) >= quantize.KMEANS_SHARED
+    monkeypatch.setattr(_threads, "CORES", 2)
+    shared = build_palette(rgb, lab, 64)
+    monkeypatch.setattr(_threads, "CORES", 0)  # no core to spare
+    alone = build_palette(rgb, lab, 64)
+    assert np.array_equal(shared, alone)

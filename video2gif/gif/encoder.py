@@ -12,15 +12,13 @@ frame's palette so neighbouring frames agree.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import denoise, lzw, writer
+from . import _threads, denoise, lzw, writer
 from .thin import thin_palette
 from ._jit import jit
 from .colour import srgb_to_oklab
@@ -99,14 +97,8 @@ class GifEncoding:
 def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
                settings: Settings | None = None, *, keep_shown: bool = False) -> GifEncoding:
     """Encode H×W×3 uint8 ``frames``, frame ``i`` shown ``holds[i]`` ticks of ``1/fps`` s."""
-    global _RUNNING
-    with _HELPER_LOCK:
-        _RUNNING += 1
-    try:
+    with _threads.encoding():
         return _encode_gif(frames, holds, fps, settings, keep_shown)
-    finally:
-        with _HELPER_LOCK:
-            _RUNNING -= 1
 
 
 def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
@@ -191,7 +183,9 @@ def _map_and_code(bands: Remap, coder: lzw.Coder, follow: bool) -> tuple[bytes, 
     cores: ``make`` encodes two at once), the coder works on a helper thread a band of rows
     behind the ditherer; the bytes are the same either way."""
     h, w = bands.idx.shape
-    if not follow or h * w < PIPELINE_PIXELS or h < 2 * BAND_ROWS or _RUNNING >= _CORES:
+    big = h * w >= PIPELINE_PIXELS and h >= 2 * BAND_ROWS
+    helper = _threads.spare() if follow and big else None
+    if helper is None:
         bands.rows(0, h)
         return coder.finish()
     edges = [*range(BAND_ROWS, h, BAND_ROWS), h]
@@ -205,7 +199,7 @@ def _map_and_code(bands: Remap, coder: lzw.Coder, follow: bool) -> tuple[bytes, 
                 return
             coder.code(y1 * w)
 
-    coding = _helper().submit(code)
+    coding = helper.submit(code)
     try:
         y0 = 0
         for y1, band in zip(edges, ready):
@@ -219,21 +213,6 @@ def _map_and_code(bands: Remap, coder: lzw.Coder, follow: bool) -> tuple[bytes, 
                 band.set()
         coding.result()
     return coder.finish()
-
-
-def _helper() -> ThreadPoolExecutor:
-    """The threads that LZW-code while the ditherer works; started on first use."""
-    global _HELPER
-    with _HELPER_LOCK:
-        if _HELPER is None:
-            _HELPER = ThreadPoolExecutor(2, thread_name_prefix="gif-lzw")
-        return _HELPER
-
-
-_HELPER: ThreadPoolExecutor | None = None
-_HELPER_LOCK = threading.Lock()
-_RUNNING = 0  # encode_gif calls in progress
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @jit

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _threads
 from ._jit import jit
 from .colour import oklab_to_srgb
 
 BIN_BITS = 6  # per sRGB channel for the colour histogram
 KMEANS_ITERATIONS = 6  # Lloyd steps from a median-cut start
 KMEANS_ITERATIONS_WARM = 3  # from the previous frame's palette, already close
+KMEANS_SHARED = 4000  # colours from which a spare core takes half of each k-means search
 
 
 # The search starts from a lightness index: row of the first palette entry at or above each of
@@ -166,28 +168,55 @@ def _median_cut(colours, weights, k):
     return out
 
 
-@jit
 def _kmeans(colours, weights, centroids, iterations):
-    """Weighted Lloyd iterations in place; an entry that wins no colour keeps its place."""
-    k = centroids.shape[0]
+    """Weighted Lloyd iterations in place; an entry that wins no colour keeps its place. With a
+    core to spare (:mod:`._threads`), half of each iteration's searches run on it."""
+    n = colours.shape[0]
+    helper = _threads.spare() if n >= KMEANS_SHARED else None
+    nearest = np.empty(n, np.int64)
     for _ in range(iterations):
-        order = np.argsort(centroids[:, 0])
-        ps = centroids[order].copy()
-        start = lightness_index(ps)
-        sums = np.zeros((k, 3))
-        tw = np.zeros(k)
-        for i in range(colours.shape[0]):
-            j, _d = nearest_sorted(ps, start, colours[i, 0], colours[i, 1], colours[i, 2])
-            w = weights[i]
-            tw[j] += w
-            for c in range(3):
-                sums[j, c] += w * colours[i, c]
-        for j in range(k):
-            if tw[j] > 0:
-                for c in range(3):
-                    ps[j, c] = sums[j, c] / tw[j]
-        centroids[order] = ps
+        order, ps, start = _sorted_entries(centroids)
+        if helper is None:
+            _assign(colours, ps, start, 0, n, nearest)
+        else:
+            other = helper.submit(_assign, colours, ps, start, n // 2, n, nearest)
+            _assign(colours, ps, start, 0, n // 2, nearest)
+            other.result()
+        _move(colours, weights, nearest, ps, centroids, order)
     return centroids
+
+
+@jit
+def _sorted_entries(centroids):
+    order = np.argsort(centroids[:, 0])
+    ps = centroids[order].copy()
+    return order, ps, lightness_index(ps)
+
+
+@jit
+def _assign(colours, ps, start, lo, hi, nearest):
+    """The nearest entry of ``ps`` (sorted) for colours ``lo``..``hi - 1``."""
+    for i in range(lo, hi):
+        nearest[i] = nearest_sorted(ps, start, colours[i, 0], colours[i, 1], colours[i, 2])[0]
+
+
+@jit
+def _move(colours, weights, nearest, ps, centroids, order):
+    """Each entry to the weighted mean of its colours (summed in colour order)."""
+    k = centroids.shape[0]
+    sums = np.zeros((k, 3))
+    tw = np.zeros(k)
+    for i in range(colours.shape[0]):
+        j = nearest[i]
+        w = weights[i]
+        tw[j] += w
+        for c in range(3):
+            sums[j, c] += w * colours[i, c]
+    for j in range(k):
+        if tw[j] > 0:
+            for c in range(3):
+                ps[j, c] = sums[j, c] / tw[j]
+    centroids[order] = ps
 
 
 def _bins(rgb: np.ndarray) -> np.ndarray:

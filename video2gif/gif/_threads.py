@@ -1,0 +1,43 @@
+"""A helper thread for the encoder's kernels when a core would otherwise sit idle.
+
+``make`` encodes two GIFs at once on two cores, so helpers would only add switching there; one
+GIF alone (the API, the last pick of ``make``, the benchmarks) leaves a core free. The compiled
+kernels release the GIL, so a kernel on the helper runs beside one on the caller's thread."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+_running = 0  # GIFs being encoded
+
+
+@contextmanager
+def encoding() -> Iterator[None]:
+    """Counts a GIF being encoded for the duration of the block."""
+    global _running
+    with _LOCK:
+        _running += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _running -= 1
+
+
+def spare() -> ThreadPoolExecutor | None:
+    """The helper threads if fewer GIFs are being encoded than there are cores, else None."""
+    global _POOL
+    with _LOCK:
+        if _running >= CORES:
+            return None
+        if _POOL is None:  # started on first use
+            _POOL = ThreadPoolExecutor(max(1, CORES - 1), thread_name_prefix="gif-helper")
+        return _POOL
