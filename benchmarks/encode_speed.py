@@ -75,11 +75,14 @@ def main() -> None:
 
     t_five = timed(five)
     load = os.getloadavg()[0]
+    nice = os.nice(0)
+    niceness = f"; this process at nice {nice} to get its share" if nice else ""
     body = (
         f"Command: `.venv/bin/python benchmarks/encode_speed.py`. Machine: {machine()} (GIF "
         f"encoding uses no bfloat16); load average {load:.1f} when measured (other work shared "
-        f"the 2 cores). Source: `{CLIP.relative_to(MEDIA)}` (1280×720 VP8, 24 fps), 3-s picks at "
-        f"480 px, 12 fps, default quality; medians of {RUNS} runs after a warm-up.\n\n"
+        f"the 2 cores{niceness}). Source: `{CLIP.relative_to(MEDIA)}` (1280×720 VP8, 24 fps), "
+        f"3-s picks at 480 px, 12 fps, default quality; medians of {RUNS} runs after a "
+        "warm-up.\n\n"
         "| step | wall s |\n|---|---:|\n"
         f"| decode the 3-s range at 480 px, every frame (PyAV, lanczos) | {t_decode:.2f} |\n"
         f"| decode it as `encode_segment` does: only the 36 frames 12 fps shows are scaled "
