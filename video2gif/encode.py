@@ -40,6 +40,7 @@ from ._io import atomic_path
 from .decode import TimedFrame, probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
+from .gif import busy as gif_busy
 from .gif.encoder import DITHERS as GIF_DITHERS
 from .gif.encoder import QUALITY
 
@@ -179,16 +180,19 @@ def encode_segment(
     streamed = None  # decoding overlaps the first encode when nothing needs all frames first
     if crop is None and shape is None and options.format == "gif" and rate >= 1:
         streamed = _Streamed(path, start, end, read_width, {rate}, rate)
-    source = read({rate}) if streamed is None else streamed
     out_path = Path(out_path)
-    try:
-        return _attempts(source, start, out_path, options, ladder, shape,
-                         lambda: read({r.fps for r in ladder}))
-    except _ReadFailed as failed:
-        raise failed.error from None
-    finally:
-        if streamed is not None:
-            streamed.close()
+    # busy: the GIF encoder lends its kernels a helper thread only while fewer segments are
+    # being read or encoded than there are cores (``make`` does two at once)
+    with gif_busy():
+        source = read({rate}) if streamed is None else streamed
+        try:
+            return _attempts(source, start, out_path, options, ladder, shape,
+                             lambda: read({r.fps for r in ladder}))
+        except _ReadFailed as failed:
+            raise failed.error from None
+        finally:
+            if streamed is not None:
+                streamed.close()
 
 
 def _attempts(source, start, out_path: Path, options: EncodeOptions, ladder: list[_Rung],

@@ -10,6 +10,7 @@ One module per technique:
 - :mod:`.encoder`: the frame loop that ties them together, driven by one ``quality`` knob.
 """
 
+from ._threads import busy
 from .encoder import GifEncoding, Settings, encode_gif, settings_for
 
-__all__ = ["GifEncoding", "Settings", "encode_gif", "settings_for"]
+__all__ = ["GifEncoding", "Settings", "busy", "encode_gif", "settings_for"]

@@ -16,13 +16,19 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 
 _LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
-_running = 0  # GIFs being encoded
+_running = 0  # threads busy with a GIF
+_counted = threading.local()
 
 
 @contextmanager
-def encoding() -> Iterator[None]:
-    """Counts a GIF being encoded for the duration of the block."""
+def busy() -> Iterator[None]:
+    """Counts the calling thread as busy with a GIF for the block (reading its frames or
+    encoding them; nested blocks count once)."""
     global _running
+    if getattr(_counted, "yes", False):
+        yield
+        return
+    _counted.yes = True
     with _LOCK:
         _running += 1
     try:
@@ -30,10 +36,11 @@ def encoding() -> Iterator[None]:
     finally:
         with _LOCK:
             _running -= 1
+        _counted.yes = False
 
 
 def spare() -> ThreadPoolExecutor | None:
-    """The helper threads if fewer GIFs are being encoded than there are cores, else None."""
+    """The helper threads if fewer threads are busy with a GIF than there are cores, else None."""
     global _POOL
     with _LOCK:
         if _running >= CORES:

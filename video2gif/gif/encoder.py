@@ -26,16 +26,21 @@ from .dither import KERNELS, ORDERED, Remap
 from .quantize import Histogram, frame_palette
 
 QUALITY = 90  # default of the one knob, 1-100
-# quality → (keep tolerance, lossy tolerance, dither strength), linear between these anchors,
-# chosen on benchmarks/gif_quality.py: redrawing less keeps SSIM up, lossy LZW keeps
-# SSIMULACRA2 up, so both grow together; light dithering pays (banding) only at low strength.
+# quality → (keep tolerance, lossy tolerance, dither strength, denoise, palette gap), linear
+# between these anchors, chosen on benchmarks/gif_quality.py: redrawing less keeps SSIM up, lossy
+# LZW keeps SSIMULACRA2 up, so both grow together; light dithering pays (banding) only at low
+# strength. Toward 50 the bytes go to what a viewer can see: grain is averaged away over
+# neighbouring frames (denoise.py), barely different palette entries merge (thin.py), and from
+# KEEP_BLUR_AT down a change is judged on 3×3 means, so lone noisy pixels are not redrawn; the
+# flatter pictures these leave take stronger dithering against banding.
 QUALITY_ANCHORS = (
-    (1, 0.150, 0.100, 0.10),
-    (50, 0.060, 0.050, 0.20),
-    (70, 0.040, 0.030, 0.24),
-    (90, 0.016, 0.010, 0.30),
-    (100, 0.004, 0.000, 0.40),
+    (1, 0.120, 0.080, 0.40, 0.15, 0.04),
+    (50, 0.055, 0.035, 0.40, 0.10, 0.02),
+    (70, 0.040, 0.030, 0.24, 0.00, 0.00),
+    (90, 0.016, 0.010, 0.30, 0.00, 0.00),
+    (100, 0.004, 0.000, 0.40, 0.00, 0.00),
 )
+KEEP_BLUR_AT = 50  # and below: Settings.keep_blur
 DITHERS = (*KERNELS, *ORDERED)
 BAND_ROWS = 32  # rows the ditherer hands to the LZW coder at a time
 PIPELINE_PIXELS = 20_000  # smaller frames are dithered, then coded, on one thread
@@ -76,10 +81,11 @@ def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sier
     """Settings for ``quality`` 1-100 (100: exact LZW, redraw any visible change)."""
     q = min(max(quality, 1), 100)
     qs = [a[0] for a in QUALITY_ANCHORS]
-    keep, lossy, strength = (float(np.interp(q, qs, [a[k] for a in QUALITY_ANCHORS]))
-                             for k in (1, 2, 3))
+    keep, lossy, strength, dn, gap = (float(np.interp(q, qs, [a[k] for a in QUALITY_ANCHORS]))
+                                      for k in range(1, 6))
     return Settings(colours=colours, dither=dither, dither_strength=strength,
-                    keep_tolerance=keep, lossy_tolerance=lossy)
+                    keep_tolerance=keep, lossy_tolerance=lossy, denoise=dn, palette_gap=gap,
+                    keep_blur=q <= KEEP_BLUR_AT)
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ class GifEncoding:
 def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
                settings: Settings | None = None, *, keep_shown: bool = False) -> GifEncoding:
     """Encode H×W×3 uint8 ``frames``, frame ``i`` shown ``holds[i]`` ticks of ``1/fps`` s."""
-    with _threads.encoding():
+    with _threads.busy():
         return _encode_gif(frames, holds, fps, settings, keep_shown)
 
 
