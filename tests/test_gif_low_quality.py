@@ -1,0 +1,76 @@
+"""video2gif.gif at low quality: the temporal denoise and the palette thinning keep their bounds,
+and a GIF made with them decodes to what the encoder meant, within the declared tolerance."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import numpy as np
+from PIL import Image
+
+from video2gif.gif import Settings, encode_gif, settings_for
+from video2gif.gif.colour import srgb_to_oklab
+from video2gif.gif.denoise import temporal
+from video2gif.gif.thin import thin_palette
+
+
+def noisy_frames(n: int = 10, size=(32, 48), noise: int = 6) -> list[np.ndarray]:
+    """A still grey ramp with sensor-like noise, and a bright square moving across it."""
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(40, 200, size[1])[None, :, None].repeat(size[0], 0).repeat(3, 2)
+    frames = []
+    for i in range(n):
+        f = ramp + rng.normal(0, noise, ramp.shape)
+        f[8:18, 4 * i : 4 * i + 10] = (250, 30, 30)
+        frames.append(np.clip(np.round(f), 0, 255).astype(np.uint8))
+    return frames
+
+
+def test_denoise_stays_within_its_threshold_and_quiets_noise():
+    labs = np.stack([srgb_to_oklab(f) for f in noisy_frames()])
+    out = temporal(labs, 0.05)
+    assert np.linalg.norm(out - labs, axis=-1).max() <= 0.05 + 1e-6
+    still = (slice(None), slice(22, None))  # below the moving square: only noise changes
+    assert out[still].std(0).mean() < 0.7 * labs[still].std(0).mean()
+    # the square (far more than 0.05 from the ramp) is not smeared into the frames around it
+    assert np.allclose(out[3, 8:18, 14:22], labs[3, 8:18, 14:22], atol=1e-6)
+    assert np.array_equal(temporal(labs, 0.0), labs)
+
+
+def test_thinning_keeps_entries_and_moves_none_by_more_than_the_gap():
+    greys = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
+    lab = srgb_to_oklab(greys)
+    for gap in (0.01, 0.03):
+        keep = thin_palette(lab, gap)
+        assert len(keep) < 256 and np.all(np.diff(keep) > 0)
+        nearest = np.linalg.norm(lab[:, None] - lab[keep][None], axis=-1).min(1)
+        assert nearest.max() < gap
+    assert np.array_equal(thin_palette(lab, 0.0), np.arange(256))
+
+
+def test_low_quality_uses_denoise_and_thinning_and_decodes_within_tolerance():
+    frames = noisy_frames()
+    settings = replace(settings_for(40), dither="none")
+    assert settings.denoise > 0 and settings.palette_gap > 0
+    assert settings_for(70).denoise == 0 and settings_for(70).palette_gap == 0
+    g = encode_gif(frames, [1] * len(frames), 12, settings, keep_shown=True)
+    im = Image.open(io.BytesIO(g.data))
+    tick = 0
+    for k, (shown, hold) in enumerate(zip(g.shown, g.holds)):
+        im.seek(k)
+        picture = np.asarray(im.convert("RGB"))
+        assert np.array_equal(shown, picture)
+        for source in frames[tick : tick + hold]:
+            d = np.linalg.norm(srgb_to_oklab(picture) - srgb_to_oklab(source), axis=-1)
+            # palette quantisation error comes on top of the declared tolerance (the noisy ramp
+            # has more colours than a palette holds), so check the bulk rather than the max
+            assert np.quantile(d, 0.99) <= settings.tolerance
+        tick += hold
+    plain = encode_gif(frames, [1] * len(frames), 12, replace(settings, denoise=0.0))
+    assert len(g.data) < len(plain.data)
+
+
+def test_denoise_and_gap_are_part_of_the_tolerance():
+    s = Settings(keep_tolerance=0.01, lossy_tolerance=0.02, denoise=0.03, palette_gap=0.01)
+    assert abs(s.tolerance - (0.01 + 0.04 + 0.06 + 0.01)) < 1e-12
