@@ -35,7 +35,7 @@ QUALITY = 90  # default of the one knob, 1-100
 # flatter pictures these leave take stronger dithering against banding.
 QUALITY_ANCHORS = (
     (1, 0.120, 0.080, 0.40, 0.15, 0.04),
-    (50, 0.055, 0.035, 0.40, 0.10, 0.02),
+    (50, 0.055, 0.035, 0.40, 0.13, 0.02),
     (70, 0.040, 0.030, 0.24, 0.00, 0.00),
     (90, 0.016, 0.010, 0.30, 0.00, 0.00),
     (100, 0.004, 0.000, 0.40, 0.00, 0.00),
