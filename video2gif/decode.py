@@ -36,6 +36,7 @@ import av
 import av.error
 import numpy as np
 
+from . import _reread
 from .errors import DecodeError, FeatureWarning, InputError
 
 # Fewer decoding errors than this are tolerated (a damaged packet in a long file); more means the
@@ -47,7 +48,6 @@ QUEUE_FRAMES = 8  # decoded frames waiting for the consumers; bounds memory
 # becomes 64×36 or 224×224, and costs about a fifth of an H.264 decode. Codecs without such a
 # filter ignore the option. Re-reading picks for encoding always decodes exactly.
 FAST_DECODER_OPTIONS = {"skip_loop_filter": "all"}
-PREROLL_MARGIN = 1e-3  # s; read_range's pre-roll packets before start minus this skip B-frames
 SCALE_THREADS = 1  # swscale threads per conversion: slice threads cost more than a small scale
 AUDIO_RATE = 16000  # Hz: audio consumers get mono float32 samples at this rate
 MAX_BAD_AUDIO_PACKETS = 20  # more undecodable audio packets than this: the track is given up
@@ -566,62 +566,16 @@ def read_range(
         req = FrameRequest(width=width, height=height, pixel_format=pixel_format)
         out_w, out_h = _target_size(req, info.width, info.height)
         coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
-        # One swscale context for the whole range (a new one per frame costs more than the
-        # scaling), single-threaded as in the decode pass.
-        scaler = av.video.reformatter.VideoReformatter()
-
-        def convert(t: float, frame: av.VideoFrame) -> TimedFrame:
-            image = scaler.reformat(frame, width=coded_w, height=coded_h, format=pixel_format,
-                                    interpolation="LANCZOS", threads=SCALE_THREADS).to_ndarray()
-            if info.rotation:
-                image = np.ascontiguousarray(np.rot90(image, k=info.rotation // 90))
-            return TimedFrame(t, image)
-
+        scale = _reread.Scaler(coded_w, coded_h, pixel_format, info.rotation, SCALE_THREADS)
         if start > 0.5 and stream.time_base is not None:
             target = int((start + info.start_time) / stream.time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
-            early = int((start - PREROLL_MARGIN + info.start_time) / stream.time_base)
-            frames = _frames(_PrerollSkipping(container, stream, early), stream, path)
+            early = (start - _reread.PREROLL_MARGIN + info.start_time) / stream.time_base
+            frames = _frames(_reread.PrerollSkipping(container, stream, int(early)), stream, path)
         else:
             frames = _chain(first, frames)
-        eps = 1e-4
-        pending: tuple[float, av.VideoFrame] | None = None  # waits for the next frame's time
-        for frame in frames:
-            if frame.time is None:
-                continue
-            t = float(frame.time) - info.start_time
-            if t < start - eps:
-                continue
-            if t >= end - eps:
-                break
-            if keep is None:
-                yield convert(t, frame)
-                continue
-            if pending is not None and keep(pending[0], t):
-                yield convert(*pending)
-            pending = (t, frame)
-        if pending is not None and keep(pending[0], None):
-            yield convert(*pending)
-
-
-class _PrerollSkipping:
-    """The container, for :func:`_frames`, with the packets before ``early`` (pts) decoded with
-    ``skip_frame = NONREF``: the frames from the keyframe up to the range are decoded only to
-    be dropped, and those that no other frame refers to (B-frames) need not be decoded at all.
-    Frames of the range decode exactly as before (tests/test_encode_reread.py)."""
-
-    def __init__(self, container, stream, early: int):
-        self.container, self.stream, self.early = container, stream, early
-
-    def demux(self, *streams):
-        context = self.stream.codec_context
-        skipping = False
-        for packet in self.container.demux(*streams):
-            skip = packet.pts is not None and packet.pts < self.early
-            if skip != skipping:
-                context.skip_frame = "NONREF" if skip else "DEFAULT"
-                skipping = skip
-            yield packet
+        for t, frame in _reread.in_range(frames, start, end, info.start_time, keep):
+            yield TimedFrame(t, scale(frame))
 
 
 def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:
