@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _threads
 from ._jit import jit
 
 # linear sRGB → LMS and LMS' → Lab (Ottosson's published matrices)
@@ -34,6 +35,10 @@ def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
 _LINEAR = _srgb_to_linear(np.arange(256) / 255.0).astype(np.float32)
 
 
+SHARED_PIXELS = 50_000  # pixels from which a spare core converts half (a 480×270 frame: 130 K)
+# Not before the first conversion has run on one thread: numba's first call in a process sets
+# up its runtime, and two threads doing that at once can fail.
+_STARTED: list[bool] = []
 _M1_32 = _M1.astype(np.float32)
 _M2_32 = _M2.astype(np.float32)
 # A float32's bits divided by 3 plus this (W. Kahan's constant, as in fdlibm's cbrtf) are within
@@ -48,7 +53,18 @@ def srgb_to_oklab(rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     flat = np.ascontiguousarray(rgb, np.uint8).reshape(-1, 3)
     if out is None:
         out = np.empty(rgb.shape, np.float32)
-    _to_oklab(flat, _LINEAR, _M1_32, _M2_32, _CBRT_BIAS, out.reshape(-1, 3))
+    dest = out.reshape(-1, 3)
+    n = flat.shape[0]
+    helper = _threads.spare() if n >= SHARED_PIXELS and _STARTED else None
+    if helper is None:
+        _to_oklab(flat, _LINEAR, _M1_32, _M2_32, _CBRT_BIAS, dest)
+        _STARTED.append(True)
+    else:  # each pixel on its own: a spare core converts the second half
+        half = n // 2
+        other = helper.submit(_to_oklab, flat[half:], _LINEAR, _M1_32, _M2_32, _CBRT_BIAS,
+                              dest[half:])
+        _to_oklab(flat[:half], _LINEAR, _M1_32, _M2_32, _CBRT_BIAS, dest[:half])
+        other.result()
     return out
 
 

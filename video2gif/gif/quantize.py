@@ -20,6 +20,7 @@ from ._jit import jit
 from .colour import oklab_to_srgb
 
 BIN_BITS = 6  # per sRGB channel for the colour histogram
+BLOCK_BITS = BIN_BITS  # bins marked used in runs of 64 (one red, one green level)
 KMEANS_ITERATIONS = 6  # Lloyd steps from a median-cut start
 KMEANS_ITERATIONS_WARM = 3  # from the previous frame's palette, already close
 KMEANS_SHARED = 4000  # colours from which a spare core takes half of each k-means search
@@ -273,6 +274,7 @@ class Histogram:
         size = 1 << (3 * BIN_BITS)
         self.weights = np.zeros(size, np.float64)
         self.sums = np.zeros((size, 3), np.float64)
+        self.blocks = np.zeros(size >> BLOCK_BITS, np.bool_)  # which runs of bins have any
 
 
 def frame_palette(image: np.ndarray, lab: np.ndarray, draw: np.ndarray,
@@ -283,8 +285,8 @@ def frame_palette(image: np.ndarray, lab: np.ndarray, draw: np.ndarray,
     :func:`video2gif.gif.dither.dither_map`, measured within the box). Same result, one pass."""
     y0, y1, x0, x1 = box
     n_used = _histogram(image, lab, draw, y0, y1, x0, x1, np.float32(smooth_weight),
-                        np.float32(4 * smooth_scale), bins.weights, bins.sums)
-    colours, w = _collect(bins.weights, bins.sums, n_used)
+                        np.float32(4 * smooth_scale), bins.weights, bins.sums, bins.blocks)
+    colours, w = _collect(bins.weights, bins.sums, bins.blocks, n_used)
     if n_used <= n:
         crop = (slice(y0, y1), slice(x0, x1))
         exact = _exact_colours(image[crop][draw[crop]], n)
@@ -294,7 +296,7 @@ def frame_palette(image: np.ndarray, lab: np.ndarray, draw: np.ndarray,
 
 
 @jit
-def _histogram(image, lab, draw, y0, y1, x0, x1, smooth_weight, scale4, weights, sums):
+def _histogram(image, lab, draw, y0, y1, x0, x1, smooth_weight, scale4, weights, sums, blocks):
     # The arithmetic (float32 smoothness, float64 sums in pixel order) is that of dither_map
     # and np.bincount, so the bins equal build_palette's to the last bit.
     shift = 8 - BIN_BITS
@@ -320,6 +322,7 @@ def _histogram(image, lab, draw, y0, y1, x0, x1, smooth_weight, scale4, weights,
                    | ((image[y, x, 1] >> shift) << BIN_BITS) | (image[y, x, 2] >> shift))
             if weights[key] == 0:
                 n_used += 1
+            blocks[key >> BLOCK_BITS] = True  # unconditionally: cheaper than in the branch
             weights[key] += wt
             for c in range(3):
                 sums[key, c] += np.float64(lab[y, x, c]) * wt
@@ -327,18 +330,23 @@ def _histogram(image, lab, draw, y0, y1, x0, x1, smooth_weight, scale4, weights,
 
 
 @jit
-def _collect(weights, sums, n_used):
-    """Mean colour and weight of each used bin, in bin order; the bins are cleared."""
+def _collect(weights, sums, blocks, n_used):
+    """Mean colour and weight of each used bin, in bin order; the bins are cleared. Only the
+    runs of bins ``blocks`` marks are read: a frame uses a few thousand bins of the 262144."""
     colours = np.empty((n_used, 3), np.float32)
     w = np.empty(n_used, np.float64)
     k = 0
-    for key in range(weights.shape[0]):
-        if weights[key] == 0:
+    for block in range(blocks.shape[0]):
+        if not blocks[block]:
             continue
-        w[k] = weights[key]
-        for c in range(3):
-            colours[k, c] = np.float32(sums[key, c] / weights[key])
-            sums[key, c] = 0.0
-        weights[key] = 0.0
-        k += 1
+        blocks[block] = False
+        for key in range(block << BLOCK_BITS, (block + 1) << BLOCK_BITS):
+            if weights[key] == 0:
+                continue
+            w[k] = weights[key]
+            for c in range(3):
+                colours[k, c] = np.float32(sums[key, c] / weights[key])
+                sums[key, c] = 0.0
+            weights[key] = 0.0
+            k += 1
     return colours, w
