@@ -36,9 +36,6 @@ _LINEAR = _srgb_to_linear(np.arange(256) / 255.0).astype(np.float32)
 
 
 SHARED_PIXELS = 50_000  # pixels from which a spare core converts half (a 480×270 frame: 130 K)
-# Not before the first conversion has run on one thread: numba's first call in a process sets
-# up its runtime, and two threads doing that at once can fail.
-_STARTED: list[bool] = []
 _M1_32 = _M1.astype(np.float32)
 _M2_32 = _M2.astype(np.float32)
 # A float32's bits divided by 3 plus this (W. Kahan's constant, as in fdlibm's cbrtf) are within
@@ -55,10 +52,9 @@ def srgb_to_oklab(rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         out = np.empty(rgb.shape, np.float32)
     dest = out.reshape(-1, 3)
     n = flat.shape[0]
-    helper = _threads.spare() if n >= SHARED_PIXELS and _STARTED else None
+    helper = _threads.spare() if n >= SHARED_PIXELS else None
     if helper is None:
         _to_oklab(flat, _LINEAR, _M1_32, _M2_32, _CBRT_BIAS, dest)
-        _STARTED.append(True)
     else:  # each pixel on its own: a spare core converts the second half
         half = n // 2
         other = helper.submit(_to_oklab, flat[half:], _LINEAR, _M1_32, _M2_32, _CBRT_BIAS,
