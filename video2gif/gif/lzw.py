@@ -26,8 +26,21 @@ HASH_MULTIPLIER = 2654435761  # Knuth's multiplicative hash
 
 
 @jit
+def _emit(out, pos, acc, bits, code, size):
+    """Append ``code`` (``size`` bits) to the bit accumulator; whole bytes go to ``out``."""
+    acc |= np.uint64(code) << np.uint64(bits)
+    bits += size
+    while bits >= 8:
+        out[pos] = np.uint8(acc & np.uint64(255))
+        acc >>= np.uint64(8)
+        bits -= 8
+        pos += 1
+    return pos, acc, bits
+
+
+@jit
 def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent, out, tags,
-            codes, first, sibling, symbol, state, carry):
+            codes, first, sibling, symbol, clear_child, clear_gen, state, carry):
     # Codes pixels i0..i1-1 (the first call starts at 0), then, if ``final``, the last code and
     # the end code. What a call leaves unfinished is kept in ``state`` (out position, bit
     # accumulator, bit count, code size, next code, generation, current string) and ``carry``.
@@ -37,20 +50,16 @@ def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent,
         # The string table: (code, symbol) → code, hashed with linear probing. A slot holds
         # gen << KEY_BITS | code << 8 | symbol and counts only in its generation: a clear bumps
         # ``gen`` instead of wiping the table. Small enough to stay in the CPU's cache.
+        # Strings continued by the transparent index (most of a frame that changes little) are
+        # kept apart, one slot per code, so that they need no hashing.
         tags[:] = 0
+        clear_gen[:] = 0
         first[:] = -1  # first child of a code (for the lossy scan)
         sibling[:] = -1
         gen, pos, acc, bits = 1, 0, np.uint64(0), 0
         size = min_size + 1
         next_code = clear + 2
-        # emit(clear)
-        acc |= np.uint64(clear) << np.uint64(bits)
-        bits += size
-        while bits >= 8:
-            out[pos] = np.uint8(acc & np.uint64(255))
-            acc >>= np.uint64(8)
-            bits -= 8
-            pos += 1
+        pos, acc, bits = _emit(out, pos, acc, bits, clear, size)
         c0 = c1 = c2 = np.float32(0.0)  # the carried error (float32, as the ditherer's colours)
         cur = np.int32(idx[0])
         i0 = 1
@@ -60,15 +69,23 @@ def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent,
         c0, c1, c2 = carry[0], carry[1], carry[2]
     for i in range(i0, i1):
         s = np.int32(idx[i])
-        key = (cur << 8) | s
-        tag = (gen << KEY_BITS) | key
-        slot = ((key * HASH_MULTIPLIER) >> 16) & (HASH_SLOTS - 1)
-        nxt = -1
-        while tags[slot] >> KEY_BITS == gen:
-            if tags[slot] == tag:
-                nxt = codes[slot]
-                break
-            slot = (slot + 1) & (HASH_SLOTS - 1)
+        nxt, slot, tag = -1, -1, 0
+        if s == transparent:
+            if clear_gen[cur] == gen:
+                nxt = clear_child[cur]
+        else:
+            key = (cur << 8) | s
+            tag = (gen << KEY_BITS) | key
+            slot = ((key * HASH_MULTIPLIER) >> 16) & (HASH_SLOTS - 1)
+            while tags[slot] >> KEY_BITS == gen:
+                if tags[slot] == tag:
+                    nxt = codes[slot]
+                    break
+                slot = (slot + 1) & (HASH_SLOTS - 1)
+        if nxt >= 0 and (not lossy or (c0 == 0 and c1 == 0 and c2 == 0)):
+            # nothing carried and the string goes on: the carry stays exactly zero
+            cur = nxt
+            continue
         if lossy:
             if s == transparent:
                 t0, t1, t2 = canvas[i, 0] + c0, canvas[i, 1] + c1, canvas[i, 2] + c2
@@ -105,31 +122,23 @@ def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent,
         if nxt >= 0:
             cur = nxt
             continue
-        acc |= np.uint64(cur) << np.uint64(bits)
-        bits += size
-        while bits >= 8:
-            out[pos] = np.uint8(acc & np.uint64(255))
-            acc >>= np.uint64(8)
-            bits -= 8
-            pos += 1
+        pos, acc, bits = _emit(out, pos, acc, bits, cur, size)
         if next_code < MAX_CODES:
             if next_code == (1 << size):
                 size += 1
-            tags[slot] = tag  # the free slot the lookup ended on (s was not substituted)
-            codes[slot] = next_code
+            if s == transparent:
+                clear_child[cur] = next_code
+                clear_gen[cur] = gen
+            else:  # the free slot the lookup ended on (s was not substituted)
+                tags[slot] = tag
+                codes[slot] = next_code
             symbol[next_code] = s
             first[next_code] = -1
             sibling[next_code] = first[cur]
             first[cur] = next_code
             next_code += 1
         else:
-            acc |= np.uint64(clear) << np.uint64(bits)
-            bits += size
-            while bits >= 8:
-                out[pos] = np.uint8(acc & np.uint64(255))
-                acc >>= np.uint64(8)
-                bits -= 8
-                pos += 1
+            pos, acc, bits = _emit(out, pos, acc, bits, clear, size)
             gen += 1
             for r in range(clear):
                 first[r] = -1
@@ -137,14 +146,8 @@ def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent,
             next_code = clear + 2
         cur = s
     if final:
-        for code in (cur, eoi):
-            acc |= np.uint64(code) << np.uint64(bits)
-            bits += size
-            while bits >= 8:
-                out[pos] = np.uint8(acc & np.uint64(255))
-                acc >>= np.uint64(8)
-                bits -= 8
-                pos += 1
+        pos, acc, bits = _emit(out, pos, acc, bits, cur, size)
+        pos, acc, bits = _emit(out, pos, acc, bits, eoi, size)
         if bits > 0:
             out[pos] = np.uint8(acc & np.uint64(255))
             pos += 1
@@ -189,7 +192,8 @@ class Coder:
         self.out = np.empty(n * 2 + 64, np.uint8)  # 12-bit codes, at most one per pixel + clears
         self.tables = (np.zeros(HASH_SLOTS, np.int64), np.zeros(HASH_SLOTS, np.int32),
                        np.empty(MAX_CODES, np.int32), np.empty(MAX_CODES, np.int32),
-                       np.zeros(MAX_CODES, np.int32))
+                       np.zeros(MAX_CODES, np.int32), np.empty(MAX_CODES, np.int32),
+                       np.zeros(MAX_CODES, np.int64))
         self.state = np.zeros(7, np.int64)
         self.carry = np.zeros(3, np.float32)
         self.done = 0  # pixels coded
