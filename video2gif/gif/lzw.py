@@ -216,9 +216,15 @@ class Coder:
 
 def _blocks(data: bytes) -> bytes:
     """Data sub-blocks: a length byte, then up to 255 bytes; an empty block ends them."""
-    parts = []
-    for i in range(0, len(data), 255):
-        chunk = data[i : i + 255]
-        parts.append(bytes([len(chunk)]) + chunk)
-    parts.append(b"\x00")
-    return b"".join(parts)
+    n = len(data)
+    full, rest = divmod(n, 255)
+    out = np.empty(n + full + (rest > 0) + 1, np.uint8)
+    src = np.frombuffer(data, np.uint8)
+    blocks = out[: full * 256].reshape(full, 256)  # whole blocks at once
+    blocks[:, 0] = 255
+    blocks[:, 1:] = src[: full * 255].reshape(full, 255)
+    if rest:
+        out[full * 256] = rest
+        out[full * 256 + 1 : -1] = src[full * 255 :]
+    out[-1] = 0
+    return out.tobytes()
