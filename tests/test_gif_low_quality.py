@@ -74,3 +74,38 @@ def test_low_quality_uses_denoise_and_thinning_and_decodes_within_tolerance():
 def test_denoise_and_gap_are_part_of_the_tolerance():
     s = Settings(keep_tolerance=0.01, lossy_tolerance=0.02, denoise=0.03, palette_gap=0.01)
     assert abs(s.tolerance - (0.01 + 0.04 + 0.06 + 0.01)) < 1e-12
+
+
+def stripes_moving(n: int = 8, size=(24, 48), levels=(112, 134)) -> list[np.ndarray]:
+    """Fine vertical stripes (2 px of each grey) shifting right by 1 px a frame: slowly moving
+    texture, whose signed changes cancel in a 3×3 mean."""
+    cols = np.arange(size[1])
+    frames = []
+    for i in range(n):
+        grey = np.where(((cols - i) // 2) % 2 == 0, *levels).astype(np.uint8)
+        frames.append(np.repeat(np.repeat(grey[None, :, None], size[0], 0), 3, 2))
+    return frames
+
+
+def test_slowly_moving_texture_is_redrawn_at_quality_50():
+    frames = stripes_moving()
+    contrast = np.linalg.norm(np.diff(srgb_to_oklab(frames[0][:1, :3]), axis=1), axis=-1).max()
+    # nothing but the redraw rule may differ from the source: exact LZW, no denoise, no merging
+    settings = replace(settings_for(50), dither="none", lossy_tolerance=0.0, denoise=0.0,
+                       palette_gap=0.0)
+    assert settings.keep_blur and settings.keep_group > 0
+    # past the keep tolerance, but below the lone-pixel threshold and cancelling in the mean
+    assert settings.keep_tolerance < contrast < settings.keep_tolerance * settings.keep_single
+
+    def worst(s: Settings) -> float:
+        g = encode_gif(frames, [1] * len(frames), 12, s, keep_shown=True)
+        tick, errors = 0, []
+        for shown, hold in zip(g.shown, g.holds):
+            for source in frames[tick : tick + hold]:
+                d = np.linalg.norm(srgb_to_oklab(shown) - srgb_to_oklab(source), axis=-1)
+                errors.append(d.max())
+            tick += hold
+        return max(errors)
+
+    assert worst(settings) <= settings.keep_tolerance + 1e-3
+    assert worst(replace(settings, keep_group=0)) > settings.keep_tolerance  # the mean alone: stale

@@ -31,16 +31,19 @@ QUALITY = 90  # default of the one knob, 1-100
 # LZW keeps SSIMULACRA2 up, so both grow together; light dithering pays (banding) only at low
 # strength. Toward 50 the bytes go to what a viewer can see: grain is averaged away over
 # neighbouring frames (denoise.py), barely different palette entries merge (thin.py), and from
-# KEEP_BLUR_AT down a change is judged on 3×3 means, so lone noisy pixels are not redrawn; the
-# flatter pictures these leave take stronger dithering against banding.
+# KEEP_BLUR_AT down a change is judged on 3×3 means, so lone noisy pixels are not redrawn, while
+# a pixel whose neighbours moved too (KEEP_GROUP of its 3×3 window: slowly moving texture, whose
+# signed changes cancel in the mean) still is; the flatter pictures these leave take stronger
+# dithering against banding.
 QUALITY_ANCHORS = (
     (1, 0.120, 0.080, 0.40, 0.15, 0.04),
-    (50, 0.055, 0.035, 0.40, 0.13, 0.02),
+    (50, 0.060, 0.045, 0.40, 0.13, 0.02),
     (70, 0.040, 0.030, 0.24, 0.00, 0.00),
     (90, 0.016, 0.010, 0.30, 0.00, 0.00),
     (100, 0.004, 0.000, 0.40, 0.00, 0.00),
 )
 KEEP_BLUR_AT = 50  # and below: Settings.keep_blur
+KEEP_GROUP = 3  # Settings.keep_group with keep_blur
 DITHERS = (*KERNELS, *ORDERED)
 BAND_ROWS = 32  # rows the ditherer hands to the LZW coder at a time
 PIPELINE_PIXELS = 20_000  # smaller frames are dithered, then coded, on one thread
@@ -60,6 +63,7 @@ class Settings:
     keep_tolerance: float = 0.010  # Oklab
     keep_blur: bool = False  # judge change on 3×3 means (noise cancels), lone pixels apart
     keep_single: float = 2.5  # with keep_blur, a pixel is redrawn past this × keep_tolerance
+    keep_group: int = 0  # with keep_blur, also past keep_tolerance when this many of its 3×3 are
     lossy_tolerance: float = 0.0  # Oklab; 0 codes exactly
     denoise: float = 0.0  # Oklab threshold of the temporal denoise (denoise.py); 0: off
     palette_gap: float = 0.0  # Oklab; palette entries closer than this merge (thin.py); 0: off
@@ -85,7 +89,7 @@ def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sier
                                       for k in range(1, 6))
     return Settings(colours=colours, dither=dither, dither_strength=strength,
                     keep_tolerance=keep, lossy_tolerance=lossy, denoise=dn, palette_gap=gap,
-                    keep_blur=q <= KEEP_BLUR_AT)
+                    keep_blur=q <= KEEP_BLUR_AT, keep_group=KEEP_GROUP if q <= KEEP_BLUR_AT else 0)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
         if i == 0:
             y0, y1, x0, x1 = 0, h, 0, w
         elif s.keep_blur:
-            draw = _changed(lab - drawn_lab, keep2, s.keep_blur, s.keep_single)
+            draw = _changed(lab - drawn_lab, keep2, s.keep_single, s.keep_group)
             if not draw.any():  # nothing visible changed: the previous frame just lasts longer
                 stored[-1][3] += hold
                 continue
@@ -258,18 +262,30 @@ def _changes(lab, drawn_lab, keep2, draw):
     return y0, y1, x0, x1
 
 
-def _changed(diff: np.ndarray, tol2: np.float32, blur: bool, single: float) -> np.ndarray:
+def _changed(diff: np.ndarray, tol2: np.float32, single: float, group: int) -> np.ndarray:
+    """Pixels to redraw when change is judged on 3×3 means (``Settings.keep_blur``): the mean
+    change of the window past the tolerance (noise cancels there), a lone pixel past ``single``
+    times it, or a pixel past it with ``group`` of its window past it too (texture moving slowly
+    cancels in the signed mean, but moves many neighbours at once; 0: off)."""
     d2 = np.einsum("ijk,ijk->ij", diff, diff)
-    if not blur:
-        return d2 > tol2
-    m = diff.copy()
-    m[1:] += diff[:-1]
-    m[:-1] += diff[1:]
+    n = _sum3(diff) / np.float32(9.0)
+    draw = (np.einsum("ijk,ijk->ij", n, n) > tol2) | (d2 > tol2 * np.float32(single**2))
+    if group > 0:  # the picture's edge repeated, so a pixel there also has a window of 9
+        over = d2 > tol2
+        count = _sum3(np.pad(over, 1, mode="edge").astype(np.float32))[1:-1, 1:-1]
+        draw |= over & (count >= group - 0.5)
+    return draw
+
+
+def _sum3(a: np.ndarray) -> np.ndarray:
+    """Sum over each pixel's 3×3 window (clipped at the edges), along the first two axes."""
+    m = a.copy()
+    m[1:] += a[:-1]
+    m[:-1] += a[1:]
     n = m.copy()
     n[:, 1:] += m[:, :-1]
     n[:, :-1] += m[:, 1:]
-    n /= 9.0
-    return (np.einsum("ijk,ijk->ij", n, n) > tol2) | (d2 > tol2 * np.float32(single**2))
+    return n
 
 
 def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
