@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _threads, denoise, lzw, writer
-from .thin import thin_palette
 from ._jit import jit
 from .colour import srgb_to_oklab
 from .dither import KERNELS, ORDERED, Remap
 from .quantize import Histogram, frame_palette
+from .thin import thin_palette
 
 QUALITY = 90  # default of the one knob, 1-100
 # quality → (keep tolerance, lossy tolerance, dither strength, denoise, palette gap), linear
