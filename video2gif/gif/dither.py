@@ -86,24 +86,15 @@ def _ordered(lab, draw, ps, start, order, bayer, spread, transparent, idx, y0):
             idx[y, x] = order[j]
 
 
-def remap(lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: str,
-          strength: float, transparent: int, edge_scale: float = 0.0,
-          max_error: float = MAX_ERROR
-          ) -> np.ndarray:
-    """Indices (uint8 H×W) for the Oklab frame ``lab``.
+class Remap:
+    """Indices (uint8 H×W, ``idx``) for the Oklab frame ``lab``, mapped in bands of rows, top to
+    bottom, so that a consumer of the indices (the LZW coder, on another thread) can follow close
+    behind; ``idx`` fills as it goes.
 
     ``draw`` marks the pixels to draw; the others get ``transparent``. ``method`` is a name from
     KERNELS, "bayer" (ordered) or "none"; ``strength`` (0-1) scales the diffused error.
     ``edge_scale`` > 0 lowers it where the picture is busy (see :func:`dither_map`).
     """
-    bands = Remap(lab, draw, lab_palette, method, strength, transparent, edge_scale, max_error)
-    bands.rows(0, draw.shape[0])
-    return bands.idx
-
-
-class Remap:
-    """:func:`remap` done in bands of rows, top to bottom, so that a consumer of the indices
-    (the LZW coder, on another thread) can follow close behind; ``idx`` fills as it goes."""
 
     def __init__(self, lab: np.ndarray, draw: np.ndarray, lab_palette: np.ndarray, method: str,
                  strength: float, transparent: int, edge_scale: float = 0.0,
