@@ -153,8 +153,7 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
         crop = (slice(y0, y1), slice(x0, x1))
         transparent = None if i == 0 else s.colours - 1
         n_real = s.colours if transparent is None else s.colours - 1
-        palette = frame_palette(image, lab, draw, (y0, y1, x0, x1), n_real,
-                                start if start is not None and len(start) == n_real else None,
+        palette = frame_palette(image, lab, draw, (y0, y1, x0, x1), n_real, start,
                                 s.smooth_weight, s.smooth_scale, bins)
         pal_lab = srgb_to_oklab(palette)
         start = pal_lab
