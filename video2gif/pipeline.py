@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import Analysis, analyse, feature_extractor
-from .boundaries import Cut, Track
+from .boundaries import Cut
 from .crop import Cropper
 from .decode import VideoInfo
 from .encode import EncodedOutput, EncodeOptions, encode_segment
@@ -128,11 +128,11 @@ def find_highlights(
     progress = (lambda done, total: on_progress("analyse", done, total)) if on_progress else None
     analysis = analyse(path, segment_options, shot_options, extractor,
                        consumers=scorer.consumers(), on_progress=progress, fallback=True)
-    found = score_analysis(analysis, scorer, k, analysis.track, extractor.measurements())
+    found = score_analysis(analysis, scorer, k, extractor.measurements())
     return replace(found, features=features_block(extractor))
 
 
-def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K, track: Track | None = None,
+def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K,
                    measurements: dict | None = None) -> Highlights:
     """Score an :class:`~video2gif.analysis.Analysis` and pick its best ``k`` candidates.
 
@@ -141,8 +141,6 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K, track: Track 
             pass, if it has any).
         scorer: the scorer.
         k: how many picks at most.
-        track: the analysis's :class:`~video2gif.boundaries.Track` (``analysis.track``), for telling
-            duplicates from other moments of a shot and shaping the cuts (None: looks alone).
         measurements: the feature extractor's measurements (their sound is compared too).
 
     Returns:
@@ -154,7 +152,7 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K, track: Track 
     scores = np.asarray(scorer.score(analysis.features), dtype=np.float64)
     segments, descriptors = analysis.segments, analysis.descriptors
     selection, cuts = choose_picks(segments, scores, k, descriptors,
-                                   analysis.duplicate_similarity, track, measurements)
+                                   analysis.duplicate_similarity, analysis.track, measurements)
     ranks = _ranks(scores)
     rows = analysis.features.signal_rows()
     extra = analysis.fallback
@@ -164,7 +162,7 @@ def score_analysis(analysis: Analysis, scorer: Scorer, k: int = K, track: Track 
         scores = np.concatenate([scores, both[n:]])
         segments, descriptors = [*segments, *extra.segments], extra.descriptors
         selection, cuts = choose_picks(segments, scores, k, descriptors,
-                                       analysis.duplicate_similarity, track, measurements)
+                                       analysis.duplicate_similarity, analysis.track, measurements)
         ranks = [*ranks, *[None] * len(extra.segments)]
         rows = [*rows, *extra.features.signal_rows()[n:]]
     picks = selection.picks
