@@ -37,18 +37,20 @@ def in_range(frames: Iterator[av.VideoFrame], start: float, end: float, start_ti
 
 
 class Scaler:
-    """Scales and converts frames to one size and format, rotation applied, through one swscale
-    context for the whole range (a new one per frame costs more than the scaling)."""
+    """Scales and converts frames to one size (before rotation) and format, rotation applied,
+    through one swscale context for the whole range (a new one per frame costs more than the
+    scaling). The decode pass's samplers convert through one too."""
 
-    def __init__(self, width: int, height: int, pixel_format: str, rotation: int, threads: int):
+    def __init__(self, width: int, height: int, pixel_format: str, rotation: int, threads: int,
+                 interpolation: str = "LANCZOS"):
         self.size, self.format, self.rotation = (width, height), pixel_format, rotation
-        self.threads = threads
+        self.threads, self.interpolation = threads, interpolation
         self.reformatter = av.video.reformatter.VideoReformatter()
 
     def __call__(self, frame: av.VideoFrame) -> np.ndarray:
         w, h = self.size
         image = self.reformatter.reformat(frame, width=w, height=h, format=self.format,
-                                          interpolation="LANCZOS", threads=self.threads)
+                                          interpolation=self.interpolation, threads=self.threads)
         image = image.to_ndarray()
         if self.rotation:
             image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))

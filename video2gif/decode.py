@@ -342,17 +342,14 @@ class _Sampler:
     def __init__(self, consumer: FrameConsumer, info: VideoInfo) -> None:
         self.consumer = consumer
         req = consumer.request
-        self.rotation = info.rotation
         out_w, out_h = _target_size(req, info.width, info.height)
         # swscale works before rotation: ask for the pre-rotation size.
-        self.coded_size = _display_size(out_w, out_h, info.rotation)
+        coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
         self.period = 1.0 / req.fps if req.fps else 0.0
         self.next_time = 0.0
-        self.format = req.pixel_format
-        self.interpolation = req.interpolation
-        # One reformatter keeps its swscale context: frame.reformat() builds a new one per frame,
-        # which costs several times the scaling itself on small outputs.
-        self.reformatter = av.video.reformatter.VideoReformatter()
+        self.scale = _reread.Scaler(coded_w, coded_h, req.pixel_format, info.rotation,
+                                    SCALE_THREADS, req.interpolation)
+        self.key = (coded_w, coded_h, req.pixel_format, req.interpolation)
 
     def offer(self, index: int, time: float, frame: av.VideoFrame, cache: dict) -> None:
         if self.period:
@@ -360,18 +357,11 @@ class _Sampler:
                 return
             # Next tick after this frame; skipped ticks are not replayed (no duplicate frames).
             self.next_time = (math.floor(time / self.period + 1e-6) + 1) * self.period
-        w, h = self.coded_size
-        key = (w, h, self.format, self.interpolation)
-        image = cache.get(key)
+        image = cache.get(self.key)
         if image is None:  # consumers asking for the same picture share one conversion
-            image = self.reformatter.reformat(
-                frame, width=w, height=h, format=self.format, interpolation=self.interpolation,
-                threads=SCALE_THREADS,
-            ).to_ndarray()
-            if self.rotation:
-                image = np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+            image = self.scale(frame)
             image.flags.writeable = False
-            cache[key] = image
+            cache[self.key] = image
         self.consumer.push(index, time, image)
 
 
