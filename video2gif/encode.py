@@ -404,6 +404,11 @@ def _tick(start: float, k: int, fps: float) -> float:
     return start + k / fps
 
 
+def _shown_at(times: Sequence[float], start: float, k: int, fps: float) -> int:
+    """Index into the sorted frame ``times`` of the frame on screen at tick ``k``."""
+    return max(0, bisect_right(times, _tick(start, k, fps) + TIME_EPS) - 1)
+
+
 def _read_segment(path, start, end, width, rates) -> tuple[list[float], list[np.ndarray], float]:
     """Decode ``[start, end)`` once, scaling and converting only frames that some output rate
     will show (a 24 fps source at 12 fps shows half of them).
@@ -505,7 +510,7 @@ class _Streamed(Sequence):
     def _ticks(self, known: Callable[[int], bool]) -> None:
         k = sum(self.holds)
         while known(k):
-            i = max(0, bisect_right(self.times, _tick(self.start, k, self.fps) + TIME_EPS) - 1)
+            i = _shown_at(self.times, self.start, k, self.fps)
             if i == self._source:
                 self.holds[-1] += 1
             else:
@@ -570,7 +575,7 @@ def _resample(times, images, start, stop, fps) -> tuple[list[np.ndarray], list[i
     holds: list[int] = []
     previous = -1
     for k in range(n_ticks):
-        i = max(0, bisect_right(times, _tick(start, k, fps) + TIME_EPS) - 1)
+        i = _shown_at(times, start, k, fps)
         if i == previous:
             holds[-1] += 1  # the source shows the same frame: lengthen it, do not repeat it
         else:
