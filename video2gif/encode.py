@@ -179,7 +179,7 @@ def encode_segment(
     rate = ladder[0].fps
     streamed = None  # decoding overlaps the first encode when nothing needs all frames first
     if crop is None and shape is None and options.format == "gif" and rate >= 1:
-        streamed = _Streamed(path, start, end, read_width, {rate}, rate)
+        streamed = _Streamed(path, start, end, read_width, rate)
     out_path = Path(out_path)
     # busy: the GIF encoder lends its kernels a helper thread only while fewer segments are
     # being read or encoded than there are cores (``make`` does two at once)
@@ -317,7 +317,7 @@ def _write_file(fmt, frames, out_path, fps, holds, width, colours, dither, quali
     rung = _Rung(quality, fps, width or frames[0].shape[1], colours)
     with _output(out_path) as tmp:
         size = _write(fmt, frames, holds, fps, tmp, rung.width, colours, dither, quality)
-    return _result(out_path, fmt, size, rung, 1, holds=holds)
+    return _result(out_path, fmt, size, rung, 1)
 
 
 @contextmanager
@@ -345,7 +345,7 @@ class _Rung:
     colours: int | None  # GIF only
 
 
-def _result(out_path, fmt, size, rung: _Rung, attempts, holds=None) -> EncodedOutput:
+def _result(out_path, fmt, size, rung: _Rung, attempts) -> EncodedOutput:
     w, h, n_bytes, stored = size
     return EncodedOutput(
         path=out_path, format=fmt, bytes=n_bytes, width=w, height=h, fps=float(rung.fps),
@@ -460,10 +460,11 @@ class _Streamed(Sequence):
 
     Frame ``j`` is released once frame ``j + 1`` has begun (its hold is then final), so
     ``holds`` always covers the frames released. The frames and holds are exactly
-    :func:`_resample`'s for ``fps``; :meth:`result` gives what :func:`_read_segment` would.
+    :func:`_resample`'s for ``fps``; :meth:`result` gives what :func:`_read_segment` would
+    for the one rate ``fps``.
     """
 
-    def __init__(self, path, start: float, end: float, width: int, rates, fps: float):
+    def __init__(self, path, start: float, end: float, width: int, fps: float):
         self.start, self.fps = start, fps
         self.times: list[float] = []
         self.images: list[np.ndarray] = []
@@ -475,7 +476,7 @@ class _Streamed(Sequence):
         self._error: BaseException | None = None
         self._done = self._cancelled = False
         self._ready = threading.Condition()
-        reader = _segment_frames(path, start, end, width, rates)
+        reader = _segment_frames(path, start, end, width, {fps})
         self._thread = threading.Thread(target=self._read, args=(reader,), daemon=True)
         self._thread.start()
 
