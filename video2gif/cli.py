@@ -5,8 +5,9 @@ Errors a user can cause print as one line, ``video2gif: error: <what>: <why>``, 
 
 The pipeline's commands live in :mod:`video2gif._cli` (``make``, ``segments``, ``shots`` in
 ``make.py``; ``batch``, ``serve`` in ``scale.py``; ``train`` in ``train.py``, loaded only when
-used); their options come from :class:`video2gif.options.GifOptions`. This module holds the
-group, the data commands (``align``, ``dataset``, ``eval``) and :func:`main`.
+used); their options come from :class:`video2gif.options.GifOptions`. The data commands
+(``align``, ``dataset``, ``eval``) are in ``data.py``, also loaded only when used. This module
+holds the group and :func:`main`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import warnings
 
 import click
 
-from ._cli.common import echo_json, fail, progress_enabled
+from ._cli.common import DATA_HELP, echo_json, fail, progress_enabled
 from ._cli.common import debug as _debug
 from ._cli.make import make, segments, shots
 from ._cli.scale import batch, serve
 from ._cli.train_options import TRAIN_HELP
-from ._cli.common import DATA_HELP
 from ._version import __version__
 from .errors import UsageError, Video2GifError, Video2GifWarning
 
