@@ -22,7 +22,7 @@ ROOT = "video2gif"
 
 # Layers, lowest first: a module may import modules of its own layer or of lower ones.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundations", {"_version", "errors", "_io", "formats", "context"}),
+    ("foundations", {"_version", "errors", "_io", "_lazy", "formats", "context"}),
     ("stages", {"decode", "_reread", "shots", "segments", "features", "select", "boundaries",
                 "crop", "encode", "gif", "writers", "loop", "report", "align"}),
     ("analysis and models", {"analysis", "ranknet", "datasets"}),

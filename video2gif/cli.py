@@ -22,6 +22,7 @@ from ._cli.common import debug as _debug
 from ._cli.make import make, segments, shots
 from ._cli.scale import batch, serve
 from ._cli.train_options import TRAIN_HELP
+from ._lazy import resolve
 from ._version import __version__
 from .errors import UsageError, Video2GifError, Video2GifWarning
 
@@ -50,10 +51,7 @@ class _LazyGroup(click.Group):
         if name in self.LAZY and getattr(self, "_listing", False):
             return click.Command(name, help=self.LAZY_HELP[name])
         if name in self.LAZY:
-            import importlib
-
-            module, attr = self.LAZY[name].split(":")
-            return getattr(importlib.import_module(module), attr)
+            return resolve(self.LAZY[name])
         return super().get_command(ctx, name)
 
 

@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import os
 from abc import ABC, abstractmethod
 from collections import deque
@@ -31,6 +30,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._lazy import resolve
 from ..decode import FrameConsumer, FrameRequest, VideoInfo, Worker
 from ..errors import UsageError
 from ..segments import Segment
@@ -122,13 +122,6 @@ def register_backbone(name: str, factory: str | Callable[..., Backbone]) -> None
     BACKBONES[name] = factory
 
 
-def _factory(entry: str | Callable[..., Backbone]) -> Callable[..., Backbone]:
-    if callable(entry):
-        return entry
-    module, _, attribute = entry.partition(":")
-    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
-
-
 def backbone_choices() -> tuple[str, ...]:
     """The names ``--backbone`` accepts: the registered backbones, then ``"none"``."""
     return (*sorted(BACKBONES), NO_BACKBONE)
@@ -165,7 +158,7 @@ def load_backbone(name: str | Backbone | None = DEFAULT_BACKBONE, **options) -> 
         return name
     if name is None or name == NO_BACKBONE:
         return None
-    return _factory(BACKBONES[check_backbone(name)])(**options)
+    return resolve(BACKBONES[check_backbone(name)], __package__)(**options)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .._lazy import resolve
 from ..decode import FrameConsumer
 from ..errors import ModelError
 from ..features import FeatureNeeds, SegmentFeatures
@@ -76,13 +76,6 @@ def register_model(name: str, factory: str | Callable[..., Scorer]) -> None:
     MODELS[name] = factory
 
 
-def _resolve(factory: str | Callable[..., Scorer]) -> Callable[..., Scorer]:
-    if callable(factory):
-        return factory
-    module, _, attribute = factory.partition(":")
-    return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
-
-
 def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, **options) -> Scorer:
     """Load a scorer by registry name or from a model file.
 
@@ -102,10 +95,10 @@ def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL, **options) -> Sc
     """
     key = str(name_or_path)
     if key in MODELS:
-        return _resolve(MODELS[key])(**options)
+        return resolve(MODELS[key], __package__)(**options)
     path = Path(key)
     if path.suffix or os.sep in key:
         if not path.exists():
             raise ModelError(key, "no such model file")
-        return _resolve(MODEL_FILE_FACTORY)(path, **options)
+        return resolve(MODEL_FILE_FACTORY, __package__)(path, **options)
     raise ModelError(key, f"unknown model; choose one of {', '.join(sorted(MODELS))} or a file")
