@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 import os
 import threading
@@ -37,6 +36,7 @@ import av.error
 import numpy as np
 
 from ._io import atomic_path
+from ._lazy import resolve
 from .decode import TimedFrame, probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
@@ -312,11 +312,12 @@ def _write_file(fmt, frames, out_path, fps, holds, width, colours, dither, quali
     if not frames or len(holds) != len(frames) or min(holds) < 1:
         raise UsageError("holds", "need one or more frames and one hold of >= 1 tick per frame")
     out_path = Path(out_path)
-    if fmt == "gif" and DITHER_ALIASES.get(dither, dither) not in DITHERS:
-        raise EncodeError(out_path, f"could not be written (unknown dither {dither!r})")
     rung = _Rung(quality, fps, width or frames[0].shape[1], colours)
     with _output(out_path) as tmp:
-        size = _write(fmt, frames, holds, fps, tmp, rung.width, colours, dither, quality)
+        try:
+            size = _write(fmt, frames, holds, fps, tmp, rung.width, colours, dither, quality)
+        except ValueError as e:  # a setting the GIF encoder refuses: a dither, a palette size
+            raise EncodeError(out_path, f"could not be written ({e})") from None
     return _result(out_path, fmt, size, rung, 1)
 
 
@@ -592,8 +593,7 @@ def _write(fmt, frames, holds, fps, path: Path, width, colours, dither, quality
     returns (width, height, bytes, ticks of each stored frame)."""
     width = max(2, width - width % 2)  # yuv420p needs even sizes; the height is made even too
     output = OUTPUT_FORMATS[fmt]
-    module, function = output.writer.split(":")
-    write = getattr(importlib.import_module(module), function)
+    write = resolve(output.writer)
     if not output.palette:
         return write(frames, holds, fps, path, width)
     return write(frames, holds, fps, path, width, colours=colours or COLOURS,
