@@ -229,3 +229,26 @@ def test_a_bad_option_is_refused_before_anything_is_uploaded(browser, server, tm
     assert page.inner_text("#error") == "Check the options: width: not a number"
     assert set(server.board.jobs) == before
     page.close()
+
+
+def test_options_of_the_gif_palette_are_off_for_other_formats(browser, server, tmp_path):
+    """Quality, colours and dither apply to GIFs only: with mp4 chosen their controls are off
+    and not sent, so the job asks for the format alone; choosing gif again turns them on."""
+    offered = {o["name"]: o for o in get_json(server.url + "/api/config")["options"]}
+    palette_only = sorted(n for n, o in offered.items() if o["formats"])
+    assert palette_only == ["colours", "dither", "quality"]
+    page = browser.new_page()
+    page.goto(server.url + "/")
+    wait_until(page, "document.querySelector('#opt-quality') !== null")
+    page.fill("#opt-quality", "35")
+    page.select_option("#opt-format", "mp4")
+    assert all(page.is_disabled(f"#opt-{n}") for n in palette_only)
+    assert not page.is_disabled("#opt-width")
+    page.select_option("#opt-format", "gif")
+    assert not any(page.is_disabled(f"#opt-{n}") for n in palette_only)
+    page.select_option("#opt-format", "mp4")
+    page.set_input_files("#file", str(clip(tmp_path / "as video.mp4", 75)))
+    page.wait_for_selector("#results figure video", timeout=PAGE_TIMEOUT)
+    job_url = page.get_attribute("#results video", "src").split("/files/")[0]
+    assert get_json(f"{server.url}/{job_url}")["options"] == {"format": "mp4"}
+    page.close()

@@ -73,6 +73,7 @@ class Option:
     default_text: str | None = None  # --help's default when the field's default is None
     per_job: bool = False  # a web user may set it per job (POST /api/jobs query parameter)
     in_digest: bool = True  # changes the outputs, so it counts in the batch settings hash
+    palette: bool = False  # applies only to formats with a palette (OutputFormat.palette)
 
     @property
     def query_name(self) -> str:
@@ -152,13 +153,15 @@ class GifOptions:
     format: str = _option(DEFAULT_FORMAT, "--format", "Output format.", OUTPUT,
                           choices=tuple(OUTPUT_FORMATS), per_job=True)
     colours: int = _option(encode.COLOURS, "--colours", "GIF palette size.", OUTPUT,
-                           low=encode.MIN_COLOURS, high=encode.COLOURS, per_job=True)
+                           low=encode.MIN_COLOURS, high=encode.COLOURS, per_job=True,
+                           palette=True)
     dither: str = _option(encode.DITHER, "--dither", "GIF dithering (ordered = bayer, "
                           "diffusion = sierra2_4a).", OUTPUT, choices=_DITHER_CHOICES,
-                          per_job=True)
+                          per_job=True, palette=True)
     quality: int = _option(encode.QUALITY, "--quality", "GIF quality: lower is smaller (fewer "
                            "redrawn pixels, lossy LZW); --max-bytes lowers it first.", OUTPUT,
-                           low=encode.MIN_QUALITY, high=encode.MAX_QUALITY, per_job=True)
+                           low=encode.MIN_QUALITY, high=encode.MAX_QUALITY, per_job=True,
+                           palette=True)
     loop: str = _option(DEFAULT_LOOP, "--loop", "How each GIF loops: auto (ends where "
                         "the jump back is smallest, cross-fades if that pays), off, or bounce "
                         "(forward then backward).", OUTPUT, choices=LOOP_MODES, per_job=True)
@@ -375,8 +378,9 @@ def query_form(base: GifOptions | None = None) -> list[dict[str, Any]]:
 
     Each entry: ``name`` (the query parameter), ``field``, ``help``, ``group``, ``kind`` (int,
     float, size, choice, bool or text), ``choices``, ``low``, ``high``, ``low_open``,
-    ``default`` (the dataclass default), ``default_text`` (its description when None) and
-    ``value`` (``base``'s, which a job gets when the parameter is not sent).
+    ``default`` (the dataclass default), ``default_text`` (its description when None),
+    ``value`` (``base``'s, which a job gets when the parameter is not sent) and ``formats``
+    (the output formats it applies to; None: all).
 
     Example:
         >>> [f["kind"] for f in query_form() if f["name"] in ("quality", "aspect", "max-bytes")]
@@ -393,6 +397,8 @@ def query_form(base: GifOptions | None = None) -> list[dict[str, Any]]:
             "choices": list(spec.allowed() or []) or None, "low": spec.low, "high": spec.high,
             "low_open": spec.low_open, "default": f.default, "default_text": spec.default_text,
             "value": getattr(base, f.name),
+            "formats": [o.name for o in OUTPUT_FORMATS.values() if o.palette] if spec.palette
+            else None,
         })
     return form
 
