@@ -20,7 +20,7 @@ from ._jit import jit
 from .colour import oklab_to_srgb
 
 # Bits of each sRGB channel for the colour histogram: blue, which adds least to lightness, gets
-# one fewer (k-means then has about half as many bins to move, at the same SSIMULACRA2).
+# one fewer (k-means then has about 30% fewer bins to move, at the same SSIMULACRA2).
 RED_BITS, GREEN_BITS, BLUE_BITS = 6, 6, 5
 BIN_BITS = RED_BITS + GREEN_BITS + BLUE_BITS
 BLOCK_BITS = BLUE_BITS  # bins marked used in runs of 32 (one red, one green level)
