@@ -155,9 +155,10 @@ def test_rotated_vfr_and_unicode_name(capsys, tmp_path):
     path = synthetic.write_video(tmp_path / "Ünïcødé clip – 1.mkv", images, pts=pts,
                                  time_base=Fraction(1, 1000), rotation=90)
     out = tmp_path / "out dir"
-    code, _, err = run_cli(capsys, "make", path, "-o", out, "-k", "1", "--min-len", "1", "-q")
+    code, _, err = run_cli(capsys, "make", path, "-o", out, "-k", "1", "--min-len", "1")
     assert code == 0, err
     folder = out / "Ünïcødé clip – 1"
+    assert f"{path}: 1 GIF in {folder}" in err  # one GIF, not "1 GIFs"
     gif = Image.open(next(folder.glob("*.gif")))
     assert gif.size[1] > gif.size[0]  # portrait after rotation
 

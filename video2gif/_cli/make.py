@@ -64,7 +64,8 @@ def make(videos, outdir, quiet, **fields):
             if bar is not None:
                 bar.close()
         if not quiet:
-            click.echo(f"{video}: {len(made.outputs)} {options.format.upper()}s in "
+            n = len(made.outputs)
+            click.echo(f"{video}: {n} {options.format.upper()}{'s' * (n != 1)} in "
                        f"{made.folder}", err=True)
     if failed:
         click.echo(f"video2gif: {len(failed)} of {len(videos)} inputs failed: "
