@@ -196,3 +196,11 @@ def test_make_on_real_clips(capsys, tmp_path, clip):
     # The GIFs' spans (their cuts: candidates may be trimmed apart) do not overlap in time.
     spans = sorted((s["cut"]["start"], s["cut"]["end"]) for s in picks)
     assert all(a[1] <= b[0] + 1e-6 for a, b in zip(spans, spans[1:]))
+
+
+def test_a_bad_flag_value_is_named_once(capsys, tmp_path):
+    """One line: the flag, then the reason, without click's restatement of the flag."""
+    code, _, err = run_cli(capsys, "make", tmp_path / "any.mp4", "-o", tmp_path, "--quality",
+                           "500")
+    assert code == 2
+    assert err == "video2gif: error: --quality: 500 is not in the range 1<=x<=100.\n"

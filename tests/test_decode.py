@@ -144,7 +144,7 @@ def test_audio_only_file_is_rejected(tmp_path):
                 out.mux(p)
         for p in stream.encode():
             out.mux(p)
-    with pytest.raises(InputError, match="no video stream"):
+    with pytest.raises(InputError, match=r"no video stream \(found: audio\)"):
         probe(path)
 
 

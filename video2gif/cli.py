@@ -96,12 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         if _debug():
             raise
-        hint = ""
-        if isinstance(e, click.BadParameter) and e.param_hint:
-            hint = f"{e.param_hint}: "
-        elif isinstance(e, click.BadParameter) and e.param is not None:
-            hint = f"{'/'.join(e.param.opts) or e.param.name}: "
-        click.echo(f"video2gif: error: {hint}{e.format_message()}", err=True)
+        message = e.format_message()
+        if isinstance(e, click.BadParameter) and (e.param_hint or e.param is not None):
+            # the flag once, then click's reason (its own text restates the flag)
+            hint = e.param_hint or "/".join(e.param.opts) or e.param.name
+            message = f"{hint}: {e.message}"
+        click.echo(f"video2gif: error: {message}", err=True)
         sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
     except Video2GifError as e:
         if _debug():

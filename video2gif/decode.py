@@ -134,8 +134,8 @@ def _open(path: str | os.PathLike) -> av.container.InputContainer:
     except av.error.FFmpegError as e:
         raise InputError(path, f"not a readable media file ({_ffmpeg_reason(e)})") from None
     if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]  # before close
         container.close()
-        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
         raise InputError(path, f"no video stream (found: {', '.join(kinds)})")
     return container
 
