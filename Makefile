@@ -14,6 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e ".[test]"
+	@echo "Compiling the GIF encoder's kernels (once, about 10 s)"
+	$(PY) -c "import video2gif.gif; video2gif.gif.warm_up()"
 	touch $@
 
 # The browser test drives Debian's chromium through Playwright (Playwright's own browser download

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +209,42 @@ def test_k_means_shared_with_a_spare_core_gives_the_same_palette(monkeypatch):
     monkeypatch.setattr(_threads, "CORES", 0)  # no core to spare
     alone = build_palette(rgb, lab, 64)
     assert np.array_equal(shared, alone)
+
+
+WARM_UP_SWEEP = """
+import json, sys
+import numpy as np
+from numba.core.dispatcher import Dispatcher
+from video2gif.gif import (colour, denoise, dither, encode_gif, encoder, lzw, quantize,
+                           settings_for, thin, warm_up)
+sys.path.insert(0, sys.argv[1])
+import synthetic
+
+modules = (colour, denoise, dither, encoder, lzw, quantize, thin)
+
+def compiled():
+    return {f"{m.__name__}.{name}": len(k.signatures) for m in modules
+            for name, k in vars(m).items()
+            if isinstance(k, Dispatcher) and k.py_func.__module__ == m.__name__}
+
+warm_up()
+before = compiled()
+frames = [synthetic.moving(3)(i) for i in range(8)]  # textured and moving: many colours
+for quality in (100, 90, 70, 50, 10):
+    for method in encoder.DITHERS:
+        encode_gif(frames, [1] * len(frames), 12.0, settings_for(quality, dither=method))
+print(json.dumps([before, compiled()]))
+"""
+
+
+def test_warm_up_compiles_every_kernel_a_gif_uses():
+    """After ``warm_up`` (``make setup`` runs it), GIFs of every setting and dither, with full and
+    cropped redraws, compile nothing more: the first real GIF does not wait for the compiler.
+    In a fresh interpreter, so that kernels compiled by other tests do not count."""
+    pytest.importorskip("numba")
+    tests = str(Path(__file__).resolve().parent)
+    out = subprocess.run([sys.executable, "-c", WARM_UP_SWEEP, tests], capture_output=True,
+                         text=True, check=True).stdout
+    before, after = json.loads(out)
+    assert sum(n > 0 for n in before.values()) >= 15, before
+    assert after == before

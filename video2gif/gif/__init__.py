@@ -11,6 +11,6 @@ One module per technique:
 """
 
 from ._threads import busy
-from .encoder import GifEncoding, Settings, encode_gif, settings_for
+from .encoder import GifEncoding, Settings, encode_gif, settings_for, warm_up
 
-__all__ = ["GifEncoding", "Settings", "busy", "encode_gif", "settings_for"]
+__all__ = ["GifEncoding", "Settings", "busy", "encode_gif", "settings_for", "warm_up"]

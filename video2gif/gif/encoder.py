@@ -92,6 +92,20 @@ def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sier
                     keep_blur=q <= KEEP_BLUR_AT, keep_group=KEEP_GROUP if q <= KEEP_BLUR_AT else 0)
 
 
+def warm_up() -> None:
+    """Compile every kernel a GIF of any setting uses (or load it from numba's disk cache), on a
+    few tiny frames, so that the first real GIF does not wait for the compiler (about 10 s on
+    a 2-core machine). ``make setup`` runs it once after installing."""
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 256, (24, 32, 3), np.uint8)  # more than 256 colours
+    patched = first.copy()  # a change inside the frame: its box is a cropped view
+    patched[8:16, 8:20] = rng.integers(0, 256, (8, 12, 3), np.uint8)
+    frames = [first, patched, rng.integers(0, 256, (24, 32, 3), np.uint8)]
+    for quality in (QUALITY, KEEP_BLUR_AT):  # exact redraws; denoise, 3×3 means, thinning
+        for dither in ("sierra2_4a", "bayer"):
+            encode_gif(frames, [1] * len(frames), 12.0, settings_for(quality, dither=dither))
+
+
 @dataclass(frozen=True)
 class GifEncoding:
     """A GIF in memory and what each of its frames shows."""
