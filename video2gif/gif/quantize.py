@@ -1,7 +1,8 @@
 """Palettes chosen in Oklab: weighted median cut for a start, then k-means (Lloyd) refinement.
 
 Pixels are first binned (6 bits of red and green, 5 of blue; each bin keeping its pixel count
-and mean Oklab colour), so the cost depends on how many distinct colours a frame has, not on its size.
+and mean Oklab colour), so the cost depends on how many distinct colours a frame has, not on its
+size.
 Median cut alone puts boxes where colours are spread out; k-means then moves every entry to the
 weighted mean of the pixels nearest to it, which is what minimises the average visible error.
 A palette can start from the previous frame's, so consecutive palettes stay close (less flicker)
