@@ -204,3 +204,14 @@ def test_a_bad_flag_value_is_named_once(capsys, tmp_path):
                            "500")
     assert code == 2
     assert err == "video2gif: error: --quality: 500 is not in the range 1<=x<=100.\n"
+
+
+def test_palette_flags_with_a_video_format_are_named_as_unused(capsys, three_shot_video, tmp_path):
+    """--quality and --dither shape GIFs only: with --format mp4 make says so, then works."""
+    code, _, err = run_cli(capsys, "make", three_shot_video, "-o", tmp_path, "-k", "1",
+                           "--format", "mp4", "--quality", "50", "--dither", "bayer",
+                           "--width", "96", "--min-len", "1", "-q")
+    assert code == 0, err
+    assert ("video2gif: warning: --dither, --quality apply to GIF only, not to --format mp4"
+            in err.splitlines())
+    assert list((tmp_path / "three shots").glob("*.mp4"))

@@ -227,6 +227,19 @@ class GifOptions:
                 load_model(self.model, weights_dir=self.weights_dir)
         return self
 
+    def unused_flags(self) -> list[str]:
+        """Flags set away from their defaults that the chosen format does not use (quality,
+        colours and dither for webp and mp4), so a caller can say so.
+
+        Example:
+            >>> GifOptions(format="mp4", quality=50).unused_flags()
+            ['--quality']
+        """
+        if OUTPUT_FORMATS[self.format].palette:
+            return []
+        return [spec.flag for f, spec in option_fields()
+                if spec.palette and getattr(self, f.name) != f.default]
+
     # -- the stages' own options ----------------------------------------------------------------
 
     def encode_options(self) -> EncodeOptions:

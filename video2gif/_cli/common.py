@@ -42,6 +42,14 @@ def progress_enabled(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+def warn_unused(options) -> None:
+    """Say which flags given to a GifOptions command the chosen format does not use."""
+    if flags := options.unused_flags():
+        verb = "applies" if len(flags) == 1 else "apply"
+        click.echo(f"video2gif: warning: {', '.join(flags)} {verb} to GIF only, not to "
+                   f"--format {options.format}", err=True)
+
+
 def echo_warnings(caught: list) -> None:
     """Print recorded project warnings as ``video2gif: warning: ...`` lines on stderr."""
     from ..errors import Video2GifWarning

@@ -8,7 +8,7 @@ import click
 
 from ..errors import Video2GifError
 from ..options import FEATURES, PICK, SEGMENTS, click_options, from_cli
-from .common import debug, echo_json, fail, progress_enabled
+from .common import debug, echo_json, fail, progress_enabled, warn_unused
 
 
 def _progress_bar(enabled: bool, label: str):
@@ -46,6 +46,7 @@ def make(videos, outdir, quiet, **fields):
     from ..scorers import load_model
 
     options = from_cli(fields)
+    warn_unused(options)
     scorer = load_model(options.model, weights_dir=options.weights_dir)
     extractor = options.feature_extractor()
     failed: list[str] = []

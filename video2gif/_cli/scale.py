@@ -9,7 +9,7 @@ import click
 from ..errors import UsageError
 from ..options import ByteSize, GifOptions, click_options, from_cli
 from ..serve import config as serve_config  # the web app's limits (no extra needed)
-from .common import progress_enabled
+from .common import progress_enabled, warn_unused
 
 
 def _engines() -> tuple[str, ...]:
@@ -47,6 +47,7 @@ def batch(source, outdir, workers, engine, address, manifest, quiet, **fields):
     from ..batch import find_inputs, run_batch
 
     settings = from_cli(fields)
+    warn_unused(settings)
     inputs = find_inputs(source)
     show_bar = progress_enabled(quiet)
     state: dict = {"bar": None}
