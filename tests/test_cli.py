@@ -204,6 +204,8 @@ def test_a_bad_flag_value_is_named_once(capsys, tmp_path):
                            "500")
     assert code == 2
     assert err == "video2gif: error: --quality: 500 is not in the range 1<=x<=100.\n"
+    code, _, err = run_cli(capsys, "make", tmp_path / "any.mp4")  # a missing flag says which
+    assert code == 2 and err == "video2gif: error: Missing option '-o' / '--output'.\n"
 
 
 def test_palette_flags_with_a_video_format_are_named_as_unused(capsys, three_shot_video, tmp_path):

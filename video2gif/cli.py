@@ -97,8 +97,10 @@ def main(argv: list[str] | None = None) -> None:
         if _debug():
             raise
         message = e.format_message()
-        if isinstance(e, click.BadParameter) and (e.param_hint or e.param is not None):
-            # the flag once, then click's reason (its own text restates the flag)
+        if (isinstance(e, click.BadParameter) and e.message
+                and (e.param_hint or e.param is not None)):
+            # the flag once, then click's reason (its own text restates the flag); a missing
+            # one has no reason of its own, and click's text says which it is
             hint = e.param_hint or "/".join(e.param.opts) or e.param.name
             message = f"{hint}: {e.message}"
         click.echo(f"video2gif: error: {message}", err=True)
