@@ -1,5 +1,6 @@
-"""numba's ``njit`` when numba is installed, else the plain Python function (same results,
-much slower): the package must import and work on any machine ``pip`` can install it on.
+"""numba's ``njit`` when numba is installed, else the plain Python function (the same
+algorithm, much slower; float rounding can differ in the last bits, so the bytes can too): the
+package must import and work on any machine ``pip`` can install it on.
 
 numba itself is imported on the first call of a compiled function, not when the package is
 imported: importing it costs about 0.3 s, which ``video2gif --help`` must not pay."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _threads, denoise, lzw, writer
-from ._jit import jit
+from ._jit import HAVE_NUMBA, jit
 from .colour import srgb_to_oklab
 from .dither import KERNELS, ORDERED, Remap
 from .quantize import Histogram, frame_palette
@@ -95,7 +95,10 @@ def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sier
 def warm_up() -> None:
     """Compile every kernel a GIF of any setting uses (or load it from numba's disk cache), on a
     few tiny frames, so that the first real GIF does not wait for the compiler (about 10 s on
-    a 2-core machine). ``make setup`` runs it once after installing."""
+    a 2-core machine). ``make setup`` runs it once after installing. Without numba there is
+    nothing to compile."""
+    if not HAVE_NUMBA:
+        return
     rng = np.random.default_rng(0)
     first = rng.integers(0, 256, (24, 32, 3), np.uint8)  # more than 256 colours
     patched = first.copy()  # a change inside the frame: its box is a cropped view

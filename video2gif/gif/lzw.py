@@ -74,7 +74,7 @@ def _encode(idx, i0, i1, final, min_size, lossy, tol2, pal, canvas, transparent,
             if clear_gen[cur] == gen:
                 nxt = clear_child[cur]
         else:
-            key = (cur << 8) | s
+            key = (np.int64(cur) << 8) | s  # int64: the hash product overflows int32
             tag = (gen << KEY_BITS) | key
             slot = ((key * HASH_MULTIPLIER) >> 16) & (HASH_SLOTS - 1)
             while tags[slot] >> KEY_BITS == gen:
