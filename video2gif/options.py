@@ -130,6 +130,7 @@ def _option(default: Any, flag: str, help: str, group: str, **kw: Any) -> Any:
 
 
 _DITHER_CHOICES = (*DITHERS, *DITHER_ALIASES)
+PALETTE_FORMATS = tuple(f.name for f in OUTPUT_FORMATS.values() if f.palette)  # Option.palette
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ class GifOptions:
             >>> GifOptions(format="mp4", quality=50).unused_flags()
             ['--quality']
         """
-        if OUTPUT_FORMATS[self.format].palette:
+        if self.format in PALETTE_FORMATS:
             return []
         return [spec.flag for f, spec in option_fields()
                 if spec.palette and getattr(self, f.name) != f.default]
@@ -410,8 +411,7 @@ def query_form(base: GifOptions | None = None) -> list[dict[str, Any]]:
             "choices": list(spec.allowed() or []) or None, "low": spec.low, "high": spec.high,
             "low_open": spec.low_open, "default": f.default, "default_text": spec.default_text,
             "value": getattr(base, f.name),
-            "formats": [o.name for o in OUTPUT_FORMATS.values() if o.palette] if spec.palette
-            else None,
+            "formats": list(PALETTE_FORMATS) if spec.palette else None,
         })
     return form
 
