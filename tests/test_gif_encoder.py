@@ -256,13 +256,18 @@ def test_warm_up_compiles_every_kernel_a_gif_uses():
 
 
 WITHOUT_NUMBA = """
-import io, sys
+import io, sys, warnings
 sys.modules["numba"] = None  # as on a machine where numba cannot be installed
 import numpy as np
 from PIL import Image
+from video2gif.errors import Video2GifWarning
 from video2gif.gif import _jit, encode_gif, settings_for, warm_up
 assert not _jit.HAVE_NUMBA
 warm_up()  # nothing to compile: returns
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    encode_gif([np.zeros((4, 4, 3), np.uint8)], [1], 12.0)
+assert [w.category for w in caught] == [Video2GifWarning], caught  # the user is told why
 rng = np.random.default_rng(0)
 first = rng.integers(0, 256, (24, 32, 3), np.uint8)
 patched = first.copy()
@@ -281,7 +286,7 @@ print("ok")
 
 
 def test_the_encoder_works_without_numba():
-    """numba is optional for the package to work: its kernels then run as plain Python (slowly),
-    and the GIFs still decode to what the encoder meant to show."""
+    """numba is optional for the package to work: its kernels then run as plain Python (slowly,
+    which a warning says), and the GIFs still decode to what the encoder meant to show."""
     run = subprocess.run([sys.executable, "-c", WITHOUT_NUMBA], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

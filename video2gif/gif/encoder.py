@@ -13,11 +13,13 @@ frame's palette so neighbouring frames agree.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import Video2GifWarning
 from . import _threads, denoise, lzw, writer
 from ._jit import HAVE_NUMBA, jit
 from .colour import srgb_to_oklab
@@ -124,6 +126,10 @@ class GifEncoding:
 def encode_gif(frames: Sequence[np.ndarray], holds: Sequence[int], fps: float,
                settings: Settings | None = None, *, keep_shown: bool = False) -> GifEncoding:
     """Encode H×W×3 uint8 ``frames``, frame ``i`` shown ``holds[i]`` ticks of ``1/fps`` s."""
+    if not HAVE_NUMBA:  # shown once: Python's warning filter keeps one per place
+        warnings.warn(Video2GifWarning("numba is not installed: the GIF encoder runs as plain "
+                                       "Python, many times slower (pip install numba)"),
+                      stacklevel=2)
     with _threads.busy():
         return _encode_gif(frames, holds, fps, settings, keep_shown)
 
