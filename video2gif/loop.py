@@ -206,13 +206,13 @@ def _crossfade(frames, holds, thumbs, seam: float, fps: float):
     c = min(round(CROSSFADE_SECONDS * fps), n // 4)
     if c < 1:
         return frames, holds, thumbs, 0
-    out = list(frames[c:])
+    out, new_thumbs = list(frames[c:]), list(thumbs[c:])  # only the blended ones change
     for j in range(c):
         alpha = (j + 1) / (c + 1)
         tail = frames[n - c + j].astype(np.float32)
         mixed = (1 - alpha) * tail + alpha * frames[j].astype(np.float32)
         out[n - 2 * c + j] = np.clip(mixed.round(), 0, 255).astype(np.uint8)
-    new_thumbs = [thumbnail(f) for f in out]
+        new_thumbs[n - 2 * c + j] = thumbnail(out[n - 2 * c + j])
     if _distance(new_thumbs[-1], new_thumbs[0]) > CROSSFADE_GAIN * seam:
         return frames, holds, thumbs, 0
     return out, list(holds[c:]), new_thumbs, c
