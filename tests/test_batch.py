@@ -345,3 +345,20 @@ def test_models_that_cannot_load_stop_the_batch_with_one_error(capsys, tmp_path)
     assert code == 1 and "c3d_model.pkl" in err and "Traceback" not in err
     assert err.startswith("video2gif: error: ") and len(err.strip().splitlines()) == 1
     assert Manifest(tmp_path / "out" / "manifest.jsonl").records() == []
+
+
+def test_a_worker_has_the_gif_kernels_before_its_first_video():
+    """A worker's Maker loads (or compiles) the GIF encoder's kernels with its models, so the
+    first video, or a server's first upload, does not wait for numba. In a fresh interpreter."""
+    pytest.importorskip("numba")
+    script = (
+        "from video2gif.batch.pool import Maker\n"
+        "from video2gif.gif import encoder\n"
+        "from video2gif.options import GifOptions\n"
+        "assert not getattr(encoder._paint, 'signatures', None)  # nothing compiled yet\n"
+        "Maker(GifOptions(backbone='none'))\n"
+        "print(len(encoder._paint.signatures), len(encoder._changes.signatures))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert all(int(n) >= 1 for n in run.stdout.split()), run.stdout

@@ -63,11 +63,16 @@ class Maker:
     """
 
     def __init__(self, settings: GifOptions) -> None:
+        from ..gif import warm_up
         from ..scorers import load_model
 
         self.settings = settings
         self.scorer = load_model(settings.model, weights_dir=settings.weights_dir)
         self.extractor = settings.feature_extractor()
+        # The GIF encoder's kernels too, before the first video (loaded from numba's cache in
+        # under a second; compiled once, about 10 s, where nothing has compiled them yet):
+        # a server's first upload then does not wait for them.
+        warm_up()
 
     def run(self, task: VideoTask,
             on_progress: Callable[[str, float, float], None] | None = None) -> dict:
