@@ -16,7 +16,6 @@ from PIL import Image
 from video2gif.gif import (Settings, _threads, dither, encode_gif, encoder, lzw, quantize,
                            settings_for, writer)
 from video2gif.gif.colour import L_WEIGHT, oklab_to_srgb, srgb_to_oklab
-from video2gif.gif.quantize import build_palette
 
 from . import synthetic
 
@@ -139,12 +138,20 @@ def test_lower_quality_gives_smaller_files_of_the_same_frames():
     assert sizes[0] > sizes[1] > sizes[2]
 
 
+def build_palette(rgb: np.ndarray, n: int) -> np.ndarray:
+    """The encoder's palette of the (N, 3) pixels ``rgb``, all drawn, each weighing the same."""
+    image = np.ascontiguousarray(rgb[None], np.uint8)
+    box = (0, 1, 0, len(rgb))
+    return quantize.frame_palette(image, srgb_to_oklab(image), np.ones((1, len(rgb)), bool), box,
+                                  n, None, 0.0, 0.01, quantize.Histogram())
+
+
 def test_palette_keeps_few_colours_exactly_and_stays_in_budget():
     rgb = np.array([[1, 2, 3], [200, 100, 0], [1, 2, 3]], np.uint8)
-    assert sorted(map(tuple, build_palette(rgb, srgb_to_oklab(rgb), 8))) == [(1, 2, 3),
+    assert sorted(map(tuple, build_palette(rgb, 8))) == [(1, 2, 3),
                                                                           (200, 100, 0)]
     many = np.random.default_rng(1).integers(0, 256, (20000, 3), dtype=np.uint8)
-    assert len(build_palette(many, srgb_to_oklab(many), 16)) <= 16
+    assert len(build_palette(many, 16)) <= 16
 
 
 @pytest.mark.parametrize("dither", ["sierra2_4a", "floyd_steinberg", "atkinson", "bayer", "none"])
@@ -202,12 +209,11 @@ def test_a_failing_ditherer_releases_the_coder(monkeypatch):
 
 def test_k_means_shared_with_a_spare_core_gives_the_same_palette(monkeypatch):
     rgb = np.random.default_rng(3).integers(0, 256, (60000, 3), dtype=np.uint8)
-    lab = srgb_to_oklab(rgb)
-    assert len(np.unique(rgb >> 2, axis=0)) >= quantize.KMEANS_SHARED
+    assert len(np.unique(rgb >> 3, axis=0)) >= quantize.KMEANS_SHARED  # bins: more than that
     monkeypatch.setattr(_threads, "CORES", 2)
-    shared = build_palette(rgb, lab, 64)
+    shared = build_palette(rgb, 64)
     monkeypatch.setattr(_threads, "CORES", 0)  # no core to spare
-    alone = build_palette(rgb, lab, 64)
+    alone = build_palette(rgb, 64)
     assert np.array_equal(shared, alone)
 
 

@@ -224,33 +224,6 @@ def _move(colours, weights, nearest, ps, centroids, order):
     centroids[order] = ps
 
 
-def _bins(rgb: np.ndarray) -> np.ndarray:
-    q = rgb.astype(np.int32)
-    return (((q[:, 0] >> (8 - RED_BITS)) << (GREEN_BITS + BLUE_BITS))
-            | ((q[:, 1] >> (8 - GREEN_BITS)) << BLUE_BITS) | (q[:, 2] >> (8 - BLUE_BITS)))
-
-
-def build_palette(rgb: np.ndarray, lab: np.ndarray, n: int, start: np.ndarray | None = None,
-                  weights: np.ndarray | None = None) -> np.ndarray:
-    """Up to ``n`` sRGB colours (uint8 (k, 3)) for the (N, 3) uint8 pixels ``rgb``, whose Oklab
-    colours are ``lab``.
-
-    ``start`` (Oklab, (n, 3)) seeds k-means instead of median cut. ``weights`` (one per pixel)
-    makes some pixels count more. A picture with at most ``n`` distinct colours gets them exactly.
-    """
-    if rgb.shape[0] == 0:
-        return np.zeros((1, 3), np.uint8)
-    key = _bins(rgb)
-    w_all = np.bincount(key, weights, minlength=1 << BIN_BITS)
-    used = np.flatnonzero(w_all)
-    if len(used) <= n and (exact := _exact_colours(rgb, n)) is not None:
-        return exact
-    wl = lab if weights is None else lab * weights[:, None]
-    sums = np.stack([np.bincount(key, wl[:, c], minlength=w_all.size)[used] for c in range(3)], 1)
-    w = w_all[used]
-    return _refine((sums / w[:, None]).astype(np.float32), w, n, start)
-
-
 def _exact_colours(rgb: np.ndarray, n: int) -> np.ndarray | None:
     """The distinct colours of (N, 3) ``rgb`` if there are at most ``n`` (drawings, tests)."""
     packed = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
@@ -284,9 +257,11 @@ class Histogram:
 def frame_palette(image: np.ndarray, lab: np.ndarray, draw: np.ndarray,
                   box: tuple[int, int, int, int], n: int, start: np.ndarray | None,
                   smooth_weight: float, smooth_scale: float, bins: Histogram) -> np.ndarray:
-    """:func:`build_palette` of the pixels ``draw`` marks inside ``box`` (y0, y1, x0, x1) of the
-    H×W×3 ``image`` / ``lab``, each weighted 1 + ``smooth_weight`` × its smoothness (see
-    :func:`video2gif.gif.dither.dither_map`, measured within the box). Same result, one pass."""
+    """Up to ``n`` sRGB colours (uint8 (k, 3)) for the pixels ``draw`` marks inside ``box``
+    (y0, y1, x0, x1) of the H×W×3 ``image`` (``lab``: its Oklab colours), each weighted
+    1 + ``smooth_weight`` × its smoothness (see :func:`video2gif.gif.dither.dither_map`,
+    measured within the box). ``start`` (Oklab, (n, 3)) seeds k-means instead of median cut.
+    Pixels of at most ``n`` distinct colours get them exactly. One pass over the pixels."""
     y0, y1, x0, x1 = box
     n_used = _histogram(image, lab, draw, y0, y1, x0, x1, np.float32(smooth_weight),
                         np.float32(4 * smooth_scale), bins.weights, bins.sums, bins.blocks)
@@ -301,8 +276,7 @@ def frame_palette(image: np.ndarray, lab: np.ndarray, draw: np.ndarray,
 
 @jit
 def _histogram(image, lab, draw, y0, y1, x0, x1, smooth_weight, scale4, weights, sums, blocks):
-    # The arithmetic (float32 smoothness, float64 sums in pixel order) is that of dither_map
-    # and np.bincount, so the bins equal build_palette's to the last bit.
+    # The smoothness in float32, as dither_map computes it; the sums in float64, in pixel order.
     one = np.float32(1.0)
     n_used = 0
     for y in range(y0, y1):
