@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from video2gif.crop import CropPath, crop_size, parse_aspect, plan_crop
+from video2gif import decode
+from video2gif.crop import CropPath, CropPlanner, crop_size, parse_aspect, plan_crop
 from video2gif.decode import probe, read_range
 from video2gif.encode import EncodeOptions, encode_segment
 from video2gif.errors import UsageError
@@ -360,6 +361,35 @@ def test_encoded_outputs_are_cropped_and_show_the_subject(disc_with_cut, tmp_pat
     frames = decoded(out.path)
     assert frames[0].shape[:2] == (144, 144)
     assert np.mean([disc_visible(f) for f in frames]) >= INSIDE_SHARE
+
+
+@pytest.mark.parametrize("start, end, aspect", [(0.0, 4.0, "1:1"), (0.5, 2.5, "9:16")])
+def test_a_planner_plans_from_the_gifs_own_read(disc_with_cut, tmp_path, start, end, aspect):
+    """``make --aspect`` decodes a pick once: the planner takes its frames from the GIF's read
+    and gives the same path and the same GIF as planning from a read of its own."""
+    path, _ = disc_with_cut
+    plan = plan_crop(path, start, end, aspect, cuts=[2.0])
+    planner = CropPlanner(aspect, probe(path), cuts=[2.0])
+    assert planner.needs_frames
+    opened = []
+    original = decode._open
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decode, "_open", lambda p: opened.append(p) or original(p))
+        once = encode_segment(path, start, end, tmp_path / "once.gif", crop=planner)
+    assert len(opened) == 1 and not planner.needs_frames
+    assert planner.path == plan
+    twice = encode_segment(path, start, end, tmp_path / "twice.gif", crop=plan)
+    assert once.path.read_bytes() == twice.path.read_bytes()
+
+
+def test_a_budget_rereads_with_the_plan_made(disc_with_cut, tmp_path):
+    """A lower rate of the byte-budget ladder reads the range again; the plan stands."""
+    path, _ = disc_with_cut
+    planner = CropPlanner("1:1", probe(path))
+    out = encode_segment(path, 0.0, 4.0, tmp_path / "small.gif",
+                         EncodeOptions(max_bytes=140_000, width=144), crop=planner)
+    assert out.bytes <= 140_000 and out.fps < 10 and planner.path is not None
+    assert planner.path == plan_crop(path, 0.0, 4.0, "1:1")
 
 
 def test_a_narrow_output_crops_the_full_resolution_frame(disc_with_cut, tmp_path):

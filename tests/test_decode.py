@@ -96,6 +96,30 @@ def test_read_range_seeks_exactly(long_two_shot_video):
     del rec
 
 
+def test_read_range_hands_every_frame_of_the_range_to_a_second_use(long_two_shot_video):
+    """One decode, two uses: the kept frames in colour, every frame of the range to ``every``,
+    each as it would be read alone."""
+    class Greys(FrameConsumer):
+        def __init__(self):
+            super().__init__(FrameRequest(width=40, pixel_format="gray",
+                                          interpolation="LANCZOS"))
+            self.indices, self.times, self.images = [], [], []
+
+        def push(self, index, time, image):
+            self.indices.append(index)
+            self.times.append(time)
+            self.images.append(image)
+
+    greys = Greys()
+    kept = list(read_range(long_two_shot_video, 7.0, 8.0, width=80, every=greys,
+                           keep=lambda t, _next: round(t * 24) % 3 == 0))
+    alone = list(read_range(long_two_shot_video, 7.0, 8.0, width=40, pixel_format="gray"))
+    assert len(kept) == 8 and kept[0].image.shape == (48, 80, 3)
+    assert greys.indices == list(range(24))
+    assert greys.times == [f.time for f in alone]
+    assert all(np.array_equal(a, f.image) for a, f in zip(greys.images, alone))
+
+
 def test_real_clip_with_delayed_start_begins_at_zero():
     path = media("pyscenedetect/delayed_start.mp4")
     rec = Recorder(FrameRequest(width=32, height=32))

@@ -9,14 +9,17 @@ import av
 import numpy as np
 
 RANGE_EPS = 1e-4  # s; a frame this close before ``start`` still counts as in the range
+RANGE_INTERPOLATION = "LANCZOS"  # swscale filter of re-read frames: sharp, for the outputs
 PREROLL_MARGIN = 1e-3  # s; packets before start minus this may skip their non-reference frames
 
 
 def in_range(frames: Iterator[av.VideoFrame], start: float, end: float, start_time: float,
-             keep: Callable[[float, float | None], bool] | None
+             keep: Callable[[float, float | None], bool] | None,
+             every: Callable[[float, av.VideoFrame], None] | None = None
              ) -> Iterator[tuple[float, av.VideoFrame]]:
     """(time, frame) of the decoded ``frames`` in ``[start, end)`` that ``keep`` accepts, asked
-    as ``keep(time, next_time)`` once the next frame's time is known (None for the last)."""
+    as ``keep(time, next_time)`` once the next frame's time is known (None for the last).
+    ``every``, when given, is called with each frame of the range, kept or not, in order."""
     pending: tuple[float, av.VideoFrame] | None = None
     for frame in frames:
         if frame.time is None:
@@ -26,6 +29,8 @@ def in_range(frames: Iterator[av.VideoFrame], start: float, end: float, start_ti
             continue
         if t >= end - RANGE_EPS:
             break
+        if every is not None:
+            every(t, frame)
         if keep is None:
             yield t, frame
             continue
@@ -42,7 +47,7 @@ class Scaler:
     scaling). The decode pass's samplers convert through one too."""
 
     def __init__(self, width: int, height: int, pixel_format: str, rotation: int, threads: int,
-                 interpolation: str = "LANCZOS"):
+                 interpolation: str = RANGE_INTERPOLATION):
         self.size, self.format, self.rotation = (width, height), pixel_format, rotation
         self.threads, self.interpolation = threads, interpolation
         self.reformatter = av.video.reformatter.VideoReformatter()

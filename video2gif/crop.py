@@ -18,7 +18,8 @@ one crop box per frame, of the asked aspect and the largest size that fits the f
    :data:`LAG_SHARE` of the crop; the box is clamped so it never leaves the frame.
 
 :class:`CropPath` holds the result in source pixels; :meth:`CropPath.apply` crops the frames the
-encoder re-reads, whatever size they were decoded at.
+encoder re-reads, whatever size they were decoded at. :class:`CropPlanner` plans from the
+encoder's own re-read instead (``make --aspect``: one decode per pick).
 
 Example:
     >>> path = plan_crop("clip.mp4", 10.0, 13.0, "9:16")  # doctest: +SKIP
@@ -40,7 +41,8 @@ from itertools import pairwise
 import numpy as np
 
 from ._io import json_seconds
-from .decode import VideoInfo, probe, read_range
+from ._reread import RANGE_INTERPOLATION
+from .decode import FrameConsumer, FrameRequest, VideoInfo, probe, read_range
 from .errors import InputError, UsageError
 from .features.faces import FACE_WIDTH, FaceCollector, face_detection_unavailable
 from .shots import CUT_MIN_DIFF, CUT_RATIO, DIFF_FLOOR, NEIGHBOUR_FRAMES
@@ -49,6 +51,9 @@ SOURCE = "source"  # the aspect that means no crop
 ASPECTS = (SOURCE, "1:1", "4:5", "9:16")  # offered by name; any other W:H works too
 MAX_RATIO = 10  # the long side of an aspect may be at most this many times the short side
 ANALYSIS_WIDTH = FACE_WIDTH  # pixels: the face detector's minimum face size assumes this width
+# Every frame of the range, grey, as read_range scales (small videos are scaled up: the face and
+# motion sizes below are set for this width).
+ANALYSIS_REQUEST = FrameRequest(width=ANALYSIS_WIDTH, pixel_format="gray", interpolation=RANGE_INTERPOLATION)
 FACE_SAMPLE_FPS = 5.0  # frames per second searched for faces (about 12 ms each at 320 px)
 FACE_MIN_SHARE = 0.25  # a piece follows faces when this share of its searched frames show one
 FACE_DROP = 0.25  # aim this many face heights below the face's centre: keep some of the body
@@ -106,7 +111,7 @@ class CropPath:
 
     def decode_width(self, out_width: int) -> int:
         """Width to decode the source at so the crop is at least ``out_width`` pixels wide."""
-        return min(self.source_width, math.ceil(out_width * self.source_width / self.width) + 2)
+        return _decode_width(self.source_width, self.width, out_width)
 
     def apply(self, times: Sequence[float], images: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Crop frames shown at ``times`` (decoded at any size of the source's aspect).
@@ -145,6 +150,58 @@ class CropPath:
         }
 
 
+def _decode_width(source_width: int, crop_width: int, out_width: int) -> int:
+    return min(source_width, math.ceil(out_width * source_width / crop_width) + 2)
+
+
+class CropPlanner(FrameConsumer):
+    """A crop planned from the read that makes the GIF: given as ``crop`` to
+    :func:`~video2gif.encode.encode_segment`, it takes every frame of the range, grey and
+    :data:`ANALYSIS_WIDTH` wide, from the same decode that gives the GIF its frames, and plans
+    (as :func:`plan_crop` does, to the same path) before cutting them, so a pick is decoded
+    once. ``path`` is the plan once made.
+
+    Arguments:
+        aspect: "W:H" (not "source").
+        info: the video's :class:`VideoInfo`.
+        cuts, faces: as :func:`plan_crop`.
+    """
+
+    def __init__(self, aspect: str, info: VideoInfo, cuts: Sequence[float] = (),
+                 faces: bool = True) -> None:
+        super().__init__(ANALYSIS_REQUEST)
+        self.aspect, self.info, self.cuts, self.faces = aspect, info, tuple(cuts), faces
+        self.width, self.height = crop_size(info.width, info.height, aspect)
+        self.path: CropPath | None = None
+        self._times: list[float] = []
+        self._greys: list[np.ndarray] = []
+
+    @property
+    def needs_frames(self) -> bool:
+        """Whether it still waits for the range's frames (a later read of the range, for a
+        lower rate of the byte-budget ladder, reuses the plan)."""
+        return self.path is None
+
+    def push(self, index: int, time: float, image: np.ndarray) -> None:
+        if self.path is None:
+            self._times.append(time)
+            self._greys.append(image)
+
+    def decode_width(self, out_width: int) -> int:
+        """As :meth:`CropPath.decode_width` (it depends on the crop's size only)."""
+        return _decode_width(self.info.width, self.width, out_width)
+
+    def apply(self, times: Sequence[float], images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Plan from the frames pushed (the first time), then :meth:`CropPath.apply`."""
+        if self.path is None:
+            if not self._times:
+                raise InputError(self.info.path, "no frames to plan a crop from")
+            self.path = _plan(self.info, self.aspect, self._times, self._greys, self.cuts,
+                              self.faces)
+            self._times, self._greys = [], []
+        return self.path.apply(times, images)
+
+
 class Cropper:
     """Plans each pick's crop for :func:`~video2gif.pipeline.make_gifs` and keeps the plans for
     the report (``plans``: pick number → CropPath). Safe to share between encoding threads.
@@ -160,14 +217,23 @@ class Cropper:
         self.aspect = parse_aspect(aspect)
         self.cuts = tuple(cuts)
         self.info = info
-        self.plans: dict[int, CropPath] = {}
+        self._planners: dict[int, CropPlanner] = {}
 
-    def plan(self, pick: int, path: str | os.PathLike, start: float, end: float):
-        """The crop of pick number ``pick`` over ``[start, end)``; None for "source"."""
+    def plan(self, pick: int, path: str | os.PathLike, start: float, end: float
+             ) -> CropPlanner | None:
+        """The crop of pick number ``pick`` over ``[start, end)``, to hand to
+        :func:`~video2gif.encode.encode_segment`, which plans it from the frames it reads;
+        None for "source"."""
         if self.aspect == SOURCE:
             return None
-        self.plans[pick] = plan_crop(path, start, end, self.aspect, self.cuts, info=self.info)
-        return self.plans[pick]
+        planner = CropPlanner(self.aspect, self.info or probe(path), self.cuts)
+        self._planners[pick] = planner
+        return planner
+
+    @property
+    def plans(self) -> dict[int, CropPath]:
+        """Pick number → the crop it was encoded with."""
+        return {n: p.path for n, p in self._planners.items() if p.path is not None}
 
 
 def parse_aspect(text: str, flag: str = "--aspect") -> str:
@@ -251,13 +317,18 @@ def plan_crop(
     if not end > start >= 0:
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
     info = info or probe(path)
-    cw, ch = crop_size(info.width, info.height, aspect)
-    # Small videos are scaled up: the face and motion sizes below are set for this width.
-    frames = list(read_range(path, start, end, width=ANALYSIS_WIDTH, pixel_format="gray"))
+    frames = list(read_range(path, start, end, width=ANALYSIS_REQUEST.width,
+                             pixel_format=ANALYSIS_REQUEST.pixel_format))
     if not frames:
         raise InputError(path, f"no frames between {start:.3f} s and {end:.3f} s")
-    times = np.array([f.time for f in frames])
-    greys = [f.image for f in frames]
+    return _plan(info, aspect, [f.time for f in frames], [f.image for f in frames], cuts, faces)
+
+
+def _plan(info: VideoInfo, aspect: str, frame_times: Sequence[float], greys: list[np.ndarray],
+          cuts: Sequence[float], faces: bool) -> CropPath:
+    """:func:`plan_crop` from the range's frames as :data:`ANALYSIS_REQUEST` asks for them."""
+    cw, ch = crop_size(info.width, info.height, aspect)
+    times = np.array(frame_times)
     h, w = greys[0].shape
     scale = np.array([info.width / w, info.height / h])  # analysis → source pixels
     box = np.array([cw, ch]) / scale  # the crop in analysis pixels

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import os
 import queue
@@ -523,6 +524,7 @@ def read_range(
     height: int | None = None,
     pixel_format: str = "rgb24",
     keep: Callable[[float, float | None], bool] | None = None,
+    every: FrameConsumer | None = None,
 ) -> Iterator[TimedFrame]:
     """Re-read the frames shown in ``[start, end)`` seconds by exact seeking.
 
@@ -537,6 +539,10 @@ def read_range(
         keep: called as ``keep(time, next_time)`` for every frame in the range, in order
             (``next_time`` is None for the last); a frame it refuses is neither scaled nor
             converted, nor yielded. None keeps every frame.
+        every: a consumer also given every frame of the range (``keep`` aside), scaled and
+            converted as its request asks (its ``fps`` is not applied), from the same decode:
+            one read serves two uses (the crop plan of ``make --aspect`` and the GIF's frames).
+            Its ``start`` and ``push`` are called, not ``finish``.
 
     Yields:
         TimedFrame for each frame in the range (that ``keep`` accepts), in order, rotation
@@ -564,8 +570,23 @@ def read_range(
             frames = _frames(_reread.PrerollSkipping(container, stream, int(early)), stream, path)
         else:
             frames = _chain(first, frames)
-        for t, frame in _reread.in_range(frames, start, end, info.start_time, keep):
+        for t, frame in _reread.in_range(frames, start, end, info.start_time, keep,
+                                         _every(every, info)):
             yield TimedFrame(t, scale(frame))
+
+
+def _every(consumer: FrameConsumer | None, info: VideoInfo
+           ) -> Callable[[float, av.VideoFrame], None] | None:
+    """:func:`read_range`'s ``every`` as a callback on decoded frames, numbered from 0."""
+    if consumer is None:
+        return None
+    consumer.start(info)
+    req = consumer.request
+    coded_w, coded_h = _display_size(*_target_size(req, info.width, info.height), info.rotation)
+    scale = _reread.Scaler(coded_w, coded_h, req.pixel_format, info.rotation, SCALE_THREADS,
+                           req.interpolation)
+    count = itertools.count()
+    return lambda t, frame: consumer.push(next(count), t, scale(frame))
 
 
 def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:

@@ -37,7 +37,7 @@ import numpy as np
 
 from ._io import atomic_path
 from ._lazy import resolve
-from .decode import TimedFrame, probe, read_range
+from .decode import FrameConsumer, TimedFrame, probe, read_range
 from .errors import EncodeError, InputError, UsageError
 from .formats import DEFAULT_FORMAT, OUTPUT_FORMATS
 from .gif import busy as gif_busy
@@ -45,7 +45,7 @@ from .gif.encoder import DITHERS as GIF_DITHERS
 from .gif.encoder import QUALITY
 
 if TYPE_CHECKING:
-    from .crop import CropPath
+    from .crop import CropPath, CropPlanner
 
 WIDTH = 480  # output width, pixels (never more than the source's)
 MIN_WIDTH, MAX_WIDTH = 2, 8192  # accepted output widths, pixels
@@ -130,7 +130,7 @@ def encode_segment(
     end: float,
     out_path: str | os.PathLike,
     options: EncodeOptions | None = None,
-    crop: CropPath | None = None,
+    crop: CropPath | CropPlanner | None = None,
     shape: FrameShaper | None = None,
 ) -> EncodedOutput:
     """Encode ``[start, end)`` seconds of ``path`` to ``out_path``, within the byte budget.
@@ -145,7 +145,8 @@ def encode_segment(
         out_path: the file to write (its folder must exist); replaced atomically.
         options: format, size, rate, palette and budget (default: EncodeOptions()).
         crop: a box per frame (:func:`video2gif.crop.plan_crop`) cut out before resampling;
-            ``width`` then applies to the crop. None: the whole frame.
+            ``width`` then applies to the crop. A :class:`video2gif.crop.CropPlanner` plans
+            it from the same read of the segment (decoded once). None: the whole frame.
         shape: called as ``shape(frames, holds, fps)`` on each attempt's frame list, returning
             the frames and holds to write (:class:`video2gif.loop.LoopShaper`). None: as read.
 
@@ -171,7 +172,8 @@ def encode_segment(
     read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
 
     def read(rates: set[float]) -> tuple[list[float], list[np.ndarray], float]:
-        times, images, stop = _read_segment(path, start, end, read_width, rates)
+        every = crop if isinstance(crop, FrameConsumer) and crop.needs_frames else None
+        times, images, stop = _read_segment(path, start, end, read_width, rates, every)
         return times, crop.apply(times, images) if crop is not None else images, stop
 
     # Frames are read for the first rung's rate (most GIFs fit at once); a lower rate of the
@@ -410,16 +412,18 @@ def _shown_at(times: Sequence[float], start: float, k: int, fps: float) -> int:
     return max(0, bisect_right(times, _tick(start, k, fps) + TIME_EPS) - 1)
 
 
-def _read_segment(path, start, end, width, rates) -> tuple[list[float], list[np.ndarray], float]:
+def _read_segment(path, start, end, width, rates, every: FrameConsumer | None = None
+                  ) -> tuple[list[float], list[np.ndarray], float]:
     """Decode ``[start, end)`` once, scaling and converting only frames that some output rate
-    will show (a 24 fps source at 12 fps shows half of them).
+    will show (a 24 fps source at 12 fps shows half of them); ``every`` as
+    :func:`~video2gif.decode.read_range`.
 
     Returns the kept frames' times and images, and where the footage stops (``end``, or the end
     of the video's last frame when the video ends first).
     """
     times: list[float] = []
     images: list[np.ndarray] = []
-    reader = _segment_frames(path, start, end, width, rates)
+    reader = _segment_frames(path, start, end, width, rates, every)
     while True:
         try:
             frame = next(reader)
@@ -429,7 +433,8 @@ def _read_segment(path, start, end, width, rates) -> tuple[list[float], list[np.
         images.append(frame.image)
 
 
-def _segment_frames(path, start, end, width, rates) -> Generator[TimedFrame, None, float]:
+def _segment_frames(path, start, end, width, rates, every: FrameConsumer | None = None
+                    ) -> Generator[TimedFrame, None, float]:
     """The frames :func:`_read_segment` keeps, as they are decoded; returns where the footage
     stops."""
     kept = 0
@@ -447,7 +452,7 @@ def _segment_frames(path, start, end, width, rates) -> Generator[TimedFrame, Non
             for f in rates
         )
 
-    for frame in read_range(path, start, end, width=width, keep=shown):
+    for frame in read_range(path, start, end, width=width, keep=shown, every=every):
         kept += 1
         yield frame
     if not last:
