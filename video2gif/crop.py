@@ -53,7 +53,8 @@ MAX_RATIO = 10  # the long side of an aspect may be at most this many times the 
 ANALYSIS_WIDTH = FACE_WIDTH  # pixels: the face detector's minimum face size assumes this width
 # Every frame of the range, grey, as read_range scales (small videos are scaled up: the face and
 # motion sizes below are set for this width).
-ANALYSIS_REQUEST = FrameRequest(width=ANALYSIS_WIDTH, pixel_format="gray", interpolation=RANGE_INTERPOLATION)
+ANALYSIS_REQUEST = FrameRequest(width=ANALYSIS_WIDTH, pixel_format="gray",
+                                interpolation=RANGE_INTERPOLATION)
 FACE_SAMPLE_FPS = 5.0  # frames per second searched for faces (about 12 ms each at 320 px)
 FACE_MIN_SHARE = 0.25  # a piece follows faces when this share of its searched frames show one
 FACE_DROP = 0.25  # aim this many face heights below the face's centre: keep some of the body

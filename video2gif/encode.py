@@ -9,8 +9,9 @@ the right speed.
 
 A file over ``max_bytes`` is encoded again at a lower quality (GIF), then with fewer frames per
 second, then a smaller width, then (GIF) fewer colours, in that order. If even the smallest
-setting is too big, :class:`EncodeError` is raised: a budget is never exceeded silently. Every file is written under a temporary name and
-renamed, so a failure or an interrupt leaves nothing behind.
+setting is too big, :class:`EncodeError` is raised: a budget is never exceeded silently. Every
+file is written under a temporary name and renamed, so a failure or an interrupt leaves nothing
+behind.
 
 Example:
     >>> out = encode_segment("clip.mp4", 10.0, 13.0, "best.gif")  # doctest: +SKIP
