@@ -363,7 +363,8 @@ def test_encoded_outputs_are_cropped_and_show_the_subject(disc_with_cut, tmp_pat
     assert np.mean([disc_visible(f) for f in frames]) >= INSIDE_SHARE
 
 
-@pytest.mark.parametrize("start, end, aspect", [(0.0, 4.0, "1:1"), (0.5, 2.5, "9:16")])
+@pytest.mark.parametrize("start, end, aspect", [(0.0, 4.0, "1:1"), (0.5, 2.5, "9:16"),
+                                                 (1.2, 3.7, "4:5")])  # the last one seeks
 def test_a_planner_plans_from_the_gifs_own_read(disc_with_cut, tmp_path, start, end, aspect):
     """``make --aspect`` decodes a pick once: the planner takes its frames from the GIF's read
     and gives the same path and the same GIF as planning from a read of its own."""
@@ -382,14 +383,36 @@ def test_a_planner_plans_from_the_gifs_own_read(disc_with_cut, tmp_path, start, 
     assert once.path.read_bytes() == twice.path.read_bytes()
 
 
+class CountingPlanner(CropPlanner):
+    pushed = 0
+
+    def push(self, index, time, image):
+        self.pushed += 1
+        super().push(index, time, image)
+
+
 def test_a_budget_rereads_with_the_plan_made(disc_with_cut, tmp_path):
-    """A lower rate of the byte-budget ladder reads the range again; the plan stands."""
+    """A lower rate of the byte-budget ladder reads the range again; the plan stands, and the
+    second read scales no grey frames for it."""
     path, _ = disc_with_cut
-    planner = CropPlanner("1:1", probe(path))
+    planner = CountingPlanner("1:1", probe(path))
     out = encode_segment(path, 0.0, 4.0, tmp_path / "small.gif",
                          EncodeOptions(max_bytes=140_000, width=144), crop=planner)
-    assert out.bytes <= 140_000 and out.fps < 10 and planner.path is not None
+    assert out.bytes <= 140_000 and out.fps < 10 and out.attempts > 1
     assert planner.path == plan_crop(path, 0.0, 4.0, "1:1")
+    assert planner.pushed == 96  # 4 s at 24 fps, once
+
+
+def test_a_read_cut_short_is_not_planned_from(disc_with_cut, tmp_path):
+    """Frames of a read that stopped part way are dropped when the next read starts."""
+    path, _ = disc_with_cut
+    planner = CropPlanner("9:16", probe(path), cuts=[2.0])
+    for n, _frame in enumerate(read_range(path, 1.0, 3.0, width=64, every=planner)):
+        if n == 10:
+            break
+    assert planner.frames > 0 and planner.path is None
+    encode_segment(path, 1.0, 3.0, tmp_path / "again.gif", crop=planner)
+    assert planner.path == plan_crop(path, 1.0, 3.0, "9:16", cuts=[2.0])
 
 
 def test_a_narrow_output_crops_the_full_resolution_frame(disc_with_cut, tmp_path):

@@ -120,6 +120,27 @@ def test_read_range_hands_every_frame_of_the_range_to_a_second_use(long_two_shot
     assert all(np.array_equal(a, f.image) for a, f in zip(greys.images, alone))
 
 
+def test_every_frame_of_a_rotated_range_comes_turned(tmp_path):
+    """``every`` scales before rotating, as the frames ``read_range`` yields: a 160×96 video
+    flagged as rotated gives 48×80 grey frames for a 48-px-wide request, like a read of its own."""
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 256, (96, 160, 3), np.uint8) for _ in range(30)]
+    path = synthetic.write_video(tmp_path / "rot.mp4", frames, rotation=90)
+    request = FrameRequest(width=48, pixel_format="gray", interpolation="LANCZOS")
+
+    class Greys(FrameConsumer):
+        images: list = []
+
+        def push(self, index, time, image):
+            self.images.append(image)
+
+    greys = Greys(request)
+    list(read_range(path, 0.6, 1.0, width=16, every=greys))
+    alone = list(read_range(path, 0.6, 1.0, width=48, pixel_format="gray"))
+    assert len(greys.images) == len(alone) > 0 and greys.images[0].shape == (80, 48)
+    assert all(np.array_equal(a, f.image) for a, f in zip(greys.images, alone))
+
+
 def test_real_clip_with_delayed_start_begins_at_zero():
     path = media("pyscenedetect/delayed_start.mp4")
     rec = Recorder(FrameRequest(width=32, height=32))

@@ -156,11 +156,14 @@ def _decode_width(source_width: int, crop_width: int, out_width: int) -> int:
 
 
 class CropPlanner(FrameConsumer):
-    """A crop planned from the read that makes the GIF: given as ``crop`` to
-    :func:`~video2gif.encode.encode_segment`, it takes every frame of the range, grey and
-    :data:`ANALYSIS_WIDTH` wide, from the same decode that gives the GIF its frames, and plans
-    (as :func:`plan_crop` does, to the same path) before cutting them, so a pick is decoded
-    once. ``path`` is the plan once made.
+    """The crop of one segment, planned from every frame of it, grey and
+    :data:`ANALYSIS_WIDTH` wide, that a read pushes (``read_range(..., every=planner)``).
+
+    Given as ``crop`` to :func:`~video2gif.encode.encode_segment`, it takes those frames from
+    the same decode that gives the GIF its frames and plans before cutting them, so a pick is
+    decoded once (``make --aspect``); :func:`plan_crop` reads for it alone. The plan is made
+    once, on the first :meth:`plan` or :meth:`apply`; later reads of the segment (a lower rate
+    of the byte-budget ladder) reuse it. ``path`` is the plan once made.
 
     Arguments:
         aspect: "W:H" (not "source").
@@ -179,9 +182,16 @@ class CropPlanner(FrameConsumer):
 
     @property
     def needs_frames(self) -> bool:
-        """Whether it still waits for the range's frames (a later read of the range, for a
-        lower rate of the byte-budget ladder, reuses the plan)."""
+        """Whether a read should push the segment's frames (no plan yet)."""
         return self.path is None
+
+    @property
+    def frames(self) -> int:
+        """Frames pushed by the latest read, not yet planned from."""
+        return len(self._times)
+
+    def start(self, info: VideoInfo) -> None:
+        self._times, self._greys = [], []  # a read cut short before is not mixed in
 
     def push(self, index: int, time: float, image: np.ndarray) -> None:
         if self.path is None:
@@ -193,14 +203,45 @@ class CropPlanner(FrameConsumer):
         return _decode_width(self.info.width, self.width, out_width)
 
     def apply(self, times: Sequence[float], images: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Plan from the frames pushed (the first time), then :meth:`CropPath.apply`."""
-        if self.path is None:
-            if not self._times:
-                raise InputError(self.info.path, "no frames to plan a crop from")
-            self.path = _plan(self.info, self.aspect, self._times, self._greys, self.cuts,
-                              self.faces)
-            self._times, self._greys = [], []
-        return self.path.apply(times, images)
+        """:meth:`CropPath.apply` with the plan."""
+        return self.plan().apply(times, images)
+
+    def plan(self) -> CropPath:
+        """The plan, made from the frames pushed if not made yet.
+
+        Raises:
+            InputError: no frame was pushed.
+        """
+        if self.path is not None:
+            return self.path
+        if not self._times:
+            raise InputError(self.info.path, "no frames to plan a crop from")
+        greys, times = self._greys, np.array(self._times)
+        self._times, self._greys = [], []
+        info, (cw, ch) = self.info, (self.width, self.height)
+        h, w = greys[0].shape
+        scale = np.array([info.width / w, info.height / h])  # analysis → source pixels
+        box = np.array([cw, ch]) / scale  # the crop in analysis pixels
+        finder = _face_finder() if self.faces else None
+        bounds = _pieces(times, greys, self.cuts)
+        xs = np.zeros(len(times), dtype=np.int64)
+        ys = np.zeros(len(times), dtype=np.int64)
+        pieces = []
+        step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / 25
+        for a, b in pairwise(bounds):
+            targets, subject = _targets(times[a:b], greys[a:b], box, finder, step)
+            centres = targets * scale  # source pixels
+            for axis, (size, full, out) in enumerate(((cw, info.width, xs),
+                                                      (ch, info.height, ys))):
+                path_ = _smooth(centres[:, axis], size, step) if full > size else centres[:, axis]
+                out[a:b] = np.clip(np.round(path_ - size / 2), 0, full - size)
+            pieces.append((float(times[a]), subject))
+        self.path = CropPath(
+            aspect=self.aspect, source_width=info.width, source_height=info.height, width=cw,
+            height=ch, times=tuple(float(t) for t in times),
+            boxes=tuple((int(x), int(y)) for x, y in zip(xs, ys)), pieces=tuple(pieces),
+        )  # fmt: skip
+        return self.path
 
 
 class Cropper:
@@ -317,41 +358,12 @@ def plan_crop(
         return None
     if not end > start >= 0:
         raise UsageError(f"{start}-{end} s", "a segment needs 0 <= start < end")
-    info = info or probe(path)
-    frames = list(read_range(path, start, end, width=ANALYSIS_REQUEST.width,
-                             pixel_format=ANALYSIS_REQUEST.pixel_format))
-    if not frames:
+    planner = CropPlanner(aspect, info or probe(path), cuts, faces)
+    for _ in read_range(path, start, end, keep=lambda _t, _next: False, every=planner):
+        pass  # every frame goes to the planner; none is kept in colour
+    if not planner.frames:
         raise InputError(path, f"no frames between {start:.3f} s and {end:.3f} s")
-    return _plan(info, aspect, [f.time for f in frames], [f.image for f in frames], cuts, faces)
-
-
-def _plan(info: VideoInfo, aspect: str, frame_times: Sequence[float], greys: list[np.ndarray],
-          cuts: Sequence[float], faces: bool) -> CropPath:
-    """:func:`plan_crop` from the range's frames as :data:`ANALYSIS_REQUEST` asks for them."""
-    cw, ch = crop_size(info.width, info.height, aspect)
-    times = np.array(frame_times)
-    h, w = greys[0].shape
-    scale = np.array([info.width / w, info.height / h])  # analysis → source pixels
-    box = np.array([cw, ch]) / scale  # the crop in analysis pixels
-    finder = _face_finder() if faces else None
-    bounds = _pieces(times, greys, cuts)
-    xs = np.zeros(len(times), dtype=np.int64)
-    ys = np.zeros(len(times), dtype=np.int64)
-    pieces = []
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 1 / 25
-    for a, b in pairwise(bounds):
-        targets, subject = _targets(times[a:b], greys[a:b], box, finder, step)
-        centres = targets * scale  # source pixels
-        for axis, (size, full, out) in enumerate(((cw, info.width, xs), (ch, info.height, ys))):
-            path_ = _smooth(centres[:, axis], size, step) if full > size else centres[:, axis]
-            out[a:b] = np.clip(np.round(path_ - size / 2), 0, full - size)
-        pieces.append((float(times[a]), subject))
-    return CropPath(
-        aspect=aspect, source_width=info.width, source_height=info.height, width=cw, height=ch,
-        times=tuple(float(t) for t in times),
-        boxes=tuple((int(x), int(y)) for x, y in zip(xs, ys)),
-        pieces=tuple(pieces),
-    )  # fmt: skip
+    return planner.plan()
 
 
 def _even(value) -> int:

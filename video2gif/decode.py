@@ -343,14 +343,10 @@ class _Sampler:
     def __init__(self, consumer: FrameConsumer, info: VideoInfo) -> None:
         self.consumer = consumer
         req = consumer.request
-        out_w, out_h = _target_size(req, info.width, info.height)
-        # swscale works before rotation: ask for the pre-rotation size.
-        coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
         self.period = 1.0 / req.fps if req.fps else 0.0
         self.next_time = 0.0
-        self.scale = _reread.Scaler(coded_w, coded_h, req.pixel_format, info.rotation,
-                                    SCALE_THREADS, req.interpolation)
-        self.key = (coded_w, coded_h, req.pixel_format, req.interpolation)
+        self.scale = _scaler(req, info)
+        self.key = (*self.scale.size, req.pixel_format, req.interpolation)
 
     def offer(self, index: int, time: float, frame: av.VideoFrame, cache: dict) -> None:
         if self.period:
@@ -540,9 +536,10 @@ def read_range(
             (``next_time`` is None for the last); a frame it refuses is neither scaled nor
             converted, nor yielded. None keeps every frame.
         every: a consumer also given every frame of the range (``keep`` aside), scaled and
-            converted as its request asks (its ``fps`` is not applied), from the same decode:
-            one read serves two uses (the crop plan of ``make --aspect`` and the GIF's frames).
-            Its ``start`` and ``push`` are called, not ``finish``.
+            converted as its request asks (its ``fps`` and ``exact`` do not apply: every frame,
+            decoded exactly), from the same decode: one read serves two uses (the crop plan of
+            ``make --aspect`` and the GIF's frames). Its ``start`` is called at each read, then
+            ``push`` with indices counted from 0 at the range's first frame; not ``finish``.
 
     Yields:
         TimedFrame for each frame in the range (that ``keep`` accepts), in order, rotation
@@ -559,10 +556,8 @@ def read_range(
         if first is None:
             raise DecodeError(path, "the video stream has no decodable frame")
         info = _info_from(path, container, stream, first)
-        req = FrameRequest(width=width, height=height, pixel_format=pixel_format)
-        out_w, out_h = _target_size(req, info.width, info.height)
-        coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
-        scale = _reread.Scaler(coded_w, coded_h, pixel_format, info.rotation, SCALE_THREADS)
+        scale = _scaler(FrameRequest(width=width, height=height, pixel_format=pixel_format,
+                                     interpolation=_reread.RANGE_INTERPOLATION), info)
         if start > 0.5 and stream.time_base is not None:
             target = int((start + info.start_time) / stream.time_base)
             container.seek(target, stream=stream, backward=True, any_frame=False)
@@ -581,12 +576,18 @@ def _every(consumer: FrameConsumer | None, info: VideoInfo
     if consumer is None:
         return None
     consumer.start(info)
-    req = consumer.request
-    coded_w, coded_h = _display_size(*_target_size(req, info.width, info.height), info.rotation)
-    scale = _reread.Scaler(coded_w, coded_h, req.pixel_format, info.rotation, SCALE_THREADS,
-                           req.interpolation)
+    scale = _scaler(consumer.request, info)
     count = itertools.count()
     return lambda t, frame: consumer.push(next(count), t, scale(frame))
+
+
+def _scaler(req: FrameRequest, info: VideoInfo) -> _reread.Scaler:
+    """Frames of ``info``'s video as ``req`` asks (its size, format and filter)."""
+    out_w, out_h = _target_size(req, info.width, info.height)
+    # swscale works before rotation: ask for the pre-rotation size.
+    coded_w, coded_h = _display_size(out_w, out_h, info.rotation)
+    return _reread.Scaler(coded_w, coded_h, req.pixel_format, info.rotation, SCALE_THREADS,
+                          req.interpolation)
 
 
 def _chain(first: av.VideoFrame, rest: Iterator[av.VideoFrame]) -> Iterator[av.VideoFrame]:

@@ -173,7 +173,7 @@ def encode_segment(
     read_width = crop.decode_width(width) if crop else width  # a crop needs the pixels around it
 
     def read(rates: set[float]) -> tuple[list[float], list[np.ndarray], float]:
-        every = crop if isinstance(crop, FrameConsumer) and crop.needs_frames else None
+        every = crop if getattr(crop, "needs_frames", False) else None  # a CropPlanner, unplanned
         times, images, stop = _read_segment(path, start, end, read_width, rates, every)
         return times, crop.apply(times, images) if crop is not None else images, stop
 
