@@ -11,7 +11,7 @@ from PIL import Image
 
 from video2gif.gif import Settings, encode_gif, settings_for
 from video2gif.gif.colour import srgb_to_oklab
-from video2gif.gif.denoise import temporal
+from video2gif.gif.denoise import RADIUS, streamed, temporal
 from video2gif.gif.thin import thin_palette
 
 
@@ -36,6 +36,32 @@ def test_denoise_stays_within_its_threshold_and_quiets_noise():
     # the square (far more than 0.05 from the ramp) is not smeared into the frames around it
     assert np.allclose(out[3, 8:18, 14:22], labs[3, 8:18, 14:22], atol=1e-6)
     assert np.array_equal(temporal(labs, 0.0), labs)
+
+
+def test_streamed_denoise_is_the_weighted_mean_and_reads_ahead_only_its_radius():
+    """Each frame is the mean of the 5 around it weighted ``1 - d²/t²`` (a direct float64
+    reference), given out as soon as the frame 2 after it is read; 1 frame alone is unchanged."""
+    frames, t = noisy_frames(7), 0.05
+    labs = np.stack([srgb_to_oklab(f) for f in frames]).astype(np.float64)
+    reference = []
+    for i in range(len(frames)):
+        near = labs[max(0, i - RADIUS) : i + RADIUS + 1]
+        w = np.clip(1 - np.sum((near - labs[i]) ** 2, -1) / t**2, 0, None)[..., None]
+        reference.append((w * near).sum(0) / w.sum(0))
+    read = []
+
+    def source():
+        for f in frames:
+            read.append(f)
+            yield f
+
+    out = []
+    for k, (image, lab) in enumerate(streamed(source(), t)):
+        assert len(read) == min(len(frames), k + RADIUS + 1) and np.array_equal(image, frames[k])
+        out.append(lab)
+    assert np.allclose(np.stack(out), np.stack(reference), atol=1e-6)
+    (image, lab), = streamed(frames[:1], t)
+    assert np.array_equal(lab, srgb_to_oklab(frames[0]))
 
 
 def test_thinning_keeps_entries_and_moves_none_by_more_than_the_gap():

@@ -9,13 +9,21 @@ Real motion moves a pixel further than ``t`` and is left alone; noise below ``t`
 
 The result is a convex combination of colours within ``t`` of the source, so every denoised
 pixel lies within ``t`` (Oklab) of its source: the encoder's tolerance grows by exactly ``t``.
+
+The encoder takes the frames as they come (:func:`streamed`): a frame is done once the frame
+``RADIUS`` after it has been read, so at most ``2 * RADIUS + 1`` frames are held and encoding
+keeps pace with decoding.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
+
 import numpy as np
 
 from ._jit import jit
+from .colour import srgb_to_oklab
 
 RADIUS = 2  # frames each side: 5 in all, as gifski looks ahead
 
@@ -25,37 +33,68 @@ def temporal(labs: np.ndarray, threshold: float, radius: int = RADIUS) -> np.nda
     labs = np.ascontiguousarray(labs, np.float32)
     if threshold <= 0 or labs.shape[0] < 2:
         return labs.copy()
-    out = np.empty_like(labs)
-    n, h, w, _ = labs.shape
-    _temporal(labs.reshape(n, h * w, 3), np.float32(1.0 / threshold**2), radius,
-              out.reshape(n, h * w, 3))
-    return out
+    return np.stack(list(_window(iter(labs), threshold, radius)))
+
+
+def streamed(images: Iterable[np.ndarray], threshold: float, radius: int = RADIUS
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(image, its denoised Oklab colours) for each H×W×3 uint8 sRGB image of ``images``, in
+    order, as :func:`temporal` gives them for all the images' Oklab colours at once, but
+    holding only ``2 * radius + 1`` frames: frame ``i`` comes once frame ``i + radius`` is read."""
+    frames = iter(images)
+    pending: deque[np.ndarray] = deque()
+
+    def labs() -> Iterator[np.ndarray]:
+        for image in frames:
+            image = np.ascontiguousarray(image, np.uint8)
+            pending.append(image)
+            yield srgb_to_oklab(image)
+
+    for lab in _window(labs(), threshold, radius):
+        yield pending.popleft(), lab
+
+
+def _window(labs: Iterator[np.ndarray], threshold: float, radius: int) -> Iterator[np.ndarray]:
+    # Frames in a sliding window: each pair of frames is weighted once, when the later one
+    # arrives, and adds to both; a frame is final once the frame ``radius`` after it has come.
+    # The sums run in the same order as over all frames at once, so the result is the same.
+    inv_t2 = np.float32(1.0 / threshold**2)
+    window: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque()  # (lab, sum, weight)
+    for lab in labs:
+        flat = np.ascontiguousarray(lab, np.float32).reshape(-1, 3)
+        entry = (flat, flat.copy(), np.ones(flat.shape[0], np.float32))
+        for earlier in window:
+            _pair(earlier[0], flat, earlier[1], entry[1], earlier[2], entry[2], inv_t2)
+        window.append(entry)
+        if len(window) > radius:
+            yield _mean(*window.popleft()[1:]).reshape(lab.shape)
+    while window:
+        yield _mean(*window.popleft()[1:]).reshape(lab.shape)
 
 
 @jit
-def _temporal(labs, inv_t2, radius, out):
-    # Weights are symmetric, so each pair of frames is visited once and adds to both; the
-    # inner loop runs along pixels without a branch, which the compiler vectorises.
-    n, m, _ = labs.shape
-    wsum = np.ones((n, m), np.float32)
-    out[:] = labs
+def _pair(a, b, oa, ob, wa, wb, inv_t2):
+    # Weights are symmetric: each adds the other's colour to its own sum. The loop runs along
+    # pixels without a branch, which the compiler vectorises.
     zero, one = np.float32(0.0), np.float32(1.0)
-    for i in range(n):
-        for j in range(i + 1, min(n, i + radius + 1)):
-            a, b, oa, ob, wa, wb = labs[i], labs[j], out[i], out[j], wsum[i], wsum[j]
-            for p in range(m):
-                dl, da, db = b[p, 0] - a[p, 0], b[p, 1] - a[p, 1], b[p, 2] - a[p, 2]
-                wj = max(zero, one - (dl * dl + da * da + db * db) * inv_t2)
-                oa[p, 0] += wj * b[p, 0]
-                oa[p, 1] += wj * b[p, 1]
-                oa[p, 2] += wj * b[p, 2]
-                ob[p, 0] += wj * a[p, 0]
-                ob[p, 1] += wj * a[p, 1]
-                ob[p, 2] += wj * a[p, 2]
-                wa[p] += wj
-                wb[p] += wj
-    for i in range(n):
-        for p in range(m):
-            inv = one / wsum[i, p]
-            for c in range(3):
-                out[i, p, c] *= inv
+    for p in range(a.shape[0]):
+        dl, da, db = b[p, 0] - a[p, 0], b[p, 1] - a[p, 1], b[p, 2] - a[p, 2]
+        wj = max(zero, one - (dl * dl + da * da + db * db) * inv_t2)
+        oa[p, 0] += wj * b[p, 0]
+        oa[p, 1] += wj * b[p, 1]
+        oa[p, 2] += wj * b[p, 2]
+        ob[p, 0] += wj * a[p, 0]
+        ob[p, 1] += wj * a[p, 1]
+        ob[p, 2] += wj * a[p, 2]
+        wa[p] += wj
+        wb[p] += wj
+
+
+@jit
+def _mean(sums, weights):
+    one = np.float32(1.0)
+    for p in range(sums.shape[0]):
+        inv = one / weights[p]
+        for c in range(3):
+            sums[p, c] *= inv
+    return sums

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,22 +144,19 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
     canvas_rgb = np.zeros((h, w, 3), np.uint8)
     canvas_lab = np.zeros((h, w, 3), np.float32)
     drawn_lab = np.zeros((h, w, 3), np.float32)  # the source colour when each pixel was drawn
-    lab = np.empty((h, w, 3), np.float32)  # this frame's, in a buffer every frame reuses
     draw = np.ones((h, w), bool)
     bins = Histogram()
     stored: list[list] = []  # [box, palette, image data, ticks, transparent]
     shown: list[np.ndarray] = []
     start = None
     keep2 = np.float32(s.keep_tolerance**2)
-    labs = None
-    if s.denoise > 0:  # the encoder then works from the denoised colours (the source's bin them)
-        labs = denoise.temporal(np.stack([srgb_to_oklab(f) for f in frames]), s.denoise)
-    for i, (image, hold) in enumerate(zip(frames, holds)):
-        image = np.ascontiguousarray(image, np.uint8)
-        if labs is None:
-            srgb_to_oklab(image, out=lab)
-        else:
-            lab[:] = labs[i]
+    # Each frame and its Oklab colours: denoised (the encoder then works from the denoised
+    # colours; the source's bin them), or converted into one buffer every frame reuses.
+    if s.denoise > 0:
+        sources = denoise.streamed(frames, s.denoise)
+    else:
+        sources = _converted(frames, np.empty((h, w, 3), np.float32))
+    for i, ((image, lab), hold) in enumerate(zip(sources, holds)):
         if i == 0:
             y0, y1, x0, x1 = 0, h, 0, w
         elif s.keep_blur:
@@ -207,6 +204,13 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
     parts.append(writer.TRAILER)
     return GifEncoding(b"".join(parts), w, h, tuple(ticks), tuple(delays),
                        tuple(shown) if keep_shown else None)
+
+
+def _converted(frames: Iterable[np.ndarray], buffer: np.ndarray
+               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for image in frames:
+        image = np.ascontiguousarray(image, np.uint8)
+        yield image, srgb_to_oklab(image, out=buffer)
 
 
 def _map_and_code(bands: Remap, coder: lzw.Coder, follow: bool) -> tuple[bytes, np.ndarray]:
