@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,6 +206,60 @@ def test_a_failing_ditherer_releases_the_coder(monkeypatch):
     monkeypatch.setattr(dither.Remap, "rows", fail_below_the_top)
     with pytest.raises(MemoryError):
         encode_gif(frames, [1, 1], 12)
+
+
+@pytest.mark.parametrize("quality", [90, 50])  # 50: denoised
+def test_colours_prepared_ahead_give_the_same_bytes(monkeypatch, quality):
+    """With a core to spare, a thread converts (and denoises) the frames' colours a few frames
+    ahead of the encoder; the GIF is byte for byte the one made on one thread."""
+    gen = synthetic.moving(4, speed=3)
+    frames = [gen(i) for i in range(9)]
+    made = []
+    for cores in (2, 1):
+        monkeypatch.setattr(_threads, "CORES", cores)
+        made.append(encode_gif(frames, [1] * 9, 12, settings_for(quality)).data)
+    assert made[0] == made[1]
+
+
+def test_work_ahead_keeps_order_raises_errors_and_stops_when_closed():
+    assert list(_threads.ahead(iter(range(20)), 2)) == list(range(20))
+
+    def failing():
+        yield 1
+        raise ValueError("frame 2 is damaged")
+
+    with pytest.raises(ValueError, match="damaged"):
+        list(_threads.ahead(failing(), 2))
+    made = []
+
+    def counted():
+        for i in range(100):
+            made.append(i)
+            yield i
+
+    items = _threads.ahead(counted(), 2)
+    assert next(items) == 0
+    items.close()  # the encoder failed: the producer stops after the item it is on
+    assert len(made) <= 5
+    assert not [t for t in threading.enumerate() if t.name == "gif-frames"]
+
+
+def test_a_frame_source_failing_midway_fails_the_gif(monkeypatch):
+    gen = synthetic.moving(4, speed=3)
+    monkeypatch.setattr(_threads, "CORES", 2)
+
+    class Frames:  # a sequence whose fifth frame cannot be read
+        def __getitem__(self, i):
+            if i == 4:
+                raise OSError("read failed")
+            return gen(i)
+
+        def __iter__(self):
+            return (self[i] for i in range(8))
+
+    with pytest.raises(OSError, match="read failed"):
+        encode_gif(Frames(), [1] * 8, 12)
+    assert not [t for t in threading.enumerate() if t.name == "gif-frames"]
 
 
 def test_k_means_shared_with_a_spare_core_gives_the_same_palette(monkeypatch):

@@ -7,6 +7,7 @@ kernels release the GIL, so a kernel on the helper runs beside one on the caller
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -48,3 +49,42 @@ def spare() -> ThreadPoolExecutor | None:
         if _POOL is None:  # started on first use
             _POOL = ThreadPoolExecutor(max(1, CORES - 1), thread_name_prefix="gif-helper")
         return _POOL
+
+
+def ahead(items: Iterator, pending: int) -> Iterator:
+    """``items``, produced on a thread of their own up to ``pending`` ahead of the consumer (the
+    frames' colours while the encoder works on an earlier frame). An error of ``items`` is
+    raised here; closing this stops the producer after the item it is on."""
+    done = object()
+    ready: queue.Queue = queue.Queue(maxsize=pending)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                ready.put((item, None))
+            ready.put((done, None))
+        except BaseException as e:  # noqa: BLE001 - raised again in the consumer
+            ready.put((done, e))
+        finally:
+            getattr(items, "close", lambda: None)()
+
+    thread = threading.Thread(target=produce, name="gif-frames", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting to put
+            try:
+                ready.get(timeout=0.01)
+            except queue.Empty:
+                pass

@@ -12,6 +12,7 @@ frame's palette so neighbouring frames agree.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,17 +32,18 @@ QUALITY = 90  # default of the one knob, 1-100
 # quality → (keep tolerance, lossy tolerance, dither strength, denoise, palette gap), linear
 # between these anchors, chosen on benchmarks/gif_quality.py: redrawing less keeps SSIM up, lossy
 # LZW keeps SSIMULACRA2 up, so both grow together; light dithering pays (banding) only at low
-# strength. Toward 50 the bytes go to what a viewer can see: grain is averaged away over
-# neighbouring frames (denoise.py), barely different palette entries merge (thin.py), and from
-# KEEP_BLUR_AT down a change is judged on 3×3 means, so lone noisy pixels are not redrawn, while
-# a pixel whose neighbours moved too (KEEP_GROUP of its 3×3 window: slowly moving texture, whose
-# signed changes cancel in the mean) still is; the flatter pictures these leave take stronger
-# dithering against banding.
+# strength. Below 100 the flicker of grain and codec noise is averaged away over neighbouring
+# frames (denoise.py), more so toward 50: fewer pixels then cross the keep tolerance for nothing
+# a viewer wants, which pays for a finer tolerance. Toward 50 the bytes go to what a viewer can
+# see: barely different palette entries merge (thin.py), and from KEEP_BLUR_AT down a change is
+# judged on 3×3 means, so lone noisy pixels are not redrawn, while a pixel whose neighbours moved
+# too (KEEP_GROUP of its 3×3 window: slowly moving texture, whose signed changes cancel in the
+# mean) still is; the flatter pictures these leave take stronger dithering against banding.
 QUALITY_ANCHORS = (
     (1, 0.120, 0.080, 0.40, 0.15, 0.04),
     (50, 0.060, 0.045, 0.40, 0.13, 0.02),
-    (70, 0.040, 0.030, 0.24, 0.00, 0.00),
-    (90, 0.016, 0.010, 0.30, 0.00, 0.00),
+    (70, 0.040, 0.030, 0.24, 0.06, 0.00),
+    (90, 0.014, 0.012, 0.30, 0.03, 0.00),
     (100, 0.004, 0.000, 0.40, 0.00, 0.00),
 )
 KEEP_BLUR_AT = 50  # and below: Settings.keep_blur
@@ -49,6 +51,7 @@ KEEP_GROUP = 3  # Settings.keep_group with keep_blur
 DITHERS = (*KERNELS, *ORDERED)
 BAND_ROWS = 32  # rows the ditherer hands to the LZW coder at a time
 PIPELINE_PIXELS = 20_000  # smaller frames are dithered, then coded, on one thread
+AHEAD = 2  # frames whose colours (denoised) a spare core prepares ahead of the encoder
 
 
 @dataclass(frozen=True)
@@ -151,11 +154,16 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
     start = None
     keep2 = np.float32(s.keep_tolerance**2)
     # Each frame and its Oklab colours: denoised (the encoder then works from the denoised
-    # colours; the source's bin them), or converted into one buffer every frame reuses.
+    # colours; the source's bin them), or converted into buffers that frames reuse. With a core
+    # to spare, that runs a few frames ahead on a thread of its own.
+    spare = _threads.spare() is not None
     if s.denoise > 0:
         sources = denoise.streamed(frames, s.denoise)
     else:
-        sources = _converted(frames, np.empty((h, w, 3), np.float32))
+        buffers = [np.empty((h, w, 3), np.float32) for _ in range(AHEAD + 2 if spare else 1)]
+        sources = _converted(frames, buffers)
+    if spare:
+        sources = _threads.ahead(sources, AHEAD)
     for i, ((image, lab), hold) in enumerate(zip(sources, holds)):
         if i == 0:
             y0, y1, x0, x1 = 0, h, 0, w
@@ -206,9 +214,11 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
                        tuple(shown) if keep_shown else None)
 
 
-def _converted(frames: Iterable[np.ndarray], buffer: np.ndarray
+def _converted(frames: Iterable[np.ndarray], buffers: list[np.ndarray]
                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for image in frames:
+    """Each frame and its Oklab colours, in ``buffers`` in turn (one more than the frames held
+    at once)."""
+    for image, buffer in zip(frames, itertools.cycle(buffers)):
         image = np.ascontiguousarray(image, np.uint8)
         yield image, srgb_to_oklab(image, out=buffer)
 
