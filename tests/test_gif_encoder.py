@@ -204,8 +204,10 @@ def test_a_failing_ditherer_releases_the_coder(monkeypatch):
         rows(self, y0, y1)
 
     monkeypatch.setattr(dither.Remap, "rows", fail_below_the_top)
-    with pytest.raises(MemoryError):
-        encode_gif(frames, [1, 1], 12)
+    with pytest.raises(MemoryError) as failed:
+        encode_gif(frames * 5, [1] * 10, 12)  # more frames than are prepared ahead
+    # stopped when the encoder failed, not later when its traceback (held here) is freed
+    assert failed.traceback and not [t for t in threading.enumerate() if t.name == "gif-frames"]
 
 
 @pytest.mark.parametrize("quality", [90, 50])  # 50: denoised

@@ -12,6 +12,7 @@ frame's palette so neighbouring frames agree.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import warnings
@@ -86,7 +87,8 @@ class Settings:
         return keep + 2 * self.lossy_tolerance + 2 * self.denoise + self.palette_gap
 
 
-def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a") -> Settings:
+def settings_for(quality: int = QUALITY, colours: int = 256, dither: str = "sierra2_4a"
+                 ) -> Settings:
     """Settings for ``quality`` 1-100 (100: exact LZW, redraw any visible change)."""
     q = min(max(quality, 1), 100)
     qs = [a[0] for a in QUALITY_ANCHORS]
@@ -164,46 +166,48 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
         sources = _converted(frames, buffers)
     if spare:
         sources = _threads.ahead(sources, AHEAD)
-    for i, ((image, lab), hold) in enumerate(zip(sources, holds)):
-        if i == 0:
-            y0, y1, x0, x1 = 0, h, 0, w
-        elif s.keep_blur:
-            draw = _changed(lab - drawn_lab, keep2, s.keep_single, s.keep_group)
-            if not draw.any():  # nothing visible changed: the previous frame just lasts longer
-                stored[-1][3] += hold
-                continue
-            y0, y1, x0, x1 = _box(draw)
-        else:
-            y0, y1, x0, x1 = _changes(lab, drawn_lab, keep2, draw)
-            if y1 == 0:
-                stored[-1][3] += hold
-                continue
-        crop = (slice(y0, y1), slice(x0, x1))
-        transparent = None if i == 0 else s.colours - 1
-        n_real = s.colours if transparent is None else s.colours - 1
-        palette = frame_palette(image, lab, draw, (y0, y1, x0, x1), n_real, start,
-                                s.smooth_weight, s.smooth_scale, bins)
-        pal_lab = srgb_to_oklab(palette)
-        start = pal_lab
-        if s.palette_gap > 0:  # the next frame still starts from the full palette
-            keep = thin_palette(pal_lab, s.palette_gap)
-            palette, pal_lab = palette[keep], pal_lab[keep]
-        t_index = len(palette) if transparent is not None else -1
-        bands = Remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
-                      max(t_index, 0), s.dither_edges, s.dither_max)
-        lab256 = np.zeros((256, 3), np.float32)
-        lab256[: len(palette)] = pal_lab
-        n_entries = len(palette) + (transparent is not None)
-        min_size = max(2, writer.table_bits(n_entries) + 1)
-        coder = lzw.Coder(bands.idx, min_size, tolerance=s.lossy_tolerance, lab_palette=lab256,
-                          canvas=canvas_lab[crop], transparent=t_index)
-        data, used = _map_and_code(bands, coder, s.dither in KERNELS)
-        _paint(used, t_index, palette, pal_lab, lab, canvas_rgb, canvas_lab, drawn_lab, y0, x0)
-        table = palette if t_index < 0 else np.vstack([palette, np.zeros((1, 3), np.uint8)])
-        stored.append([(x0, y0, x1 - x0, y1 - y0), table, data, hold,
-                       t_index if t_index >= 0 else None])
-        if keep_shown:
-            shown.append(canvas_rgb.copy())
+    with contextlib.closing(sources):  # a failure stops the thread working ahead
+        for i, ((image, lab), hold) in enumerate(zip(sources, holds)):
+            if i == 0:
+                y0, y1, x0, x1 = 0, h, 0, w
+            elif s.keep_blur:
+                draw = _changed(lab - drawn_lab, keep2, s.keep_single, s.keep_group)
+                if not draw.any():  # nothing visible changed: the last frame just lasts longer
+                    stored[-1][3] += hold
+                    continue
+                y0, y1, x0, x1 = _box(draw)
+            else:
+                y0, y1, x0, x1 = _changes(lab, drawn_lab, keep2, draw)
+                if y1 == 0:
+                    stored[-1][3] += hold
+                    continue
+            crop = (slice(y0, y1), slice(x0, x1))
+            transparent = None if i == 0 else s.colours - 1
+            n_real = s.colours if transparent is None else s.colours - 1
+            palette = frame_palette(image, lab, draw, (y0, y1, x0, x1), n_real, start,
+                                    s.smooth_weight, s.smooth_scale, bins)
+            pal_lab = srgb_to_oklab(palette)
+            start = pal_lab
+            if s.palette_gap > 0:  # the next frame still starts from the full palette
+                keep = thin_palette(pal_lab, s.palette_gap)
+                palette, pal_lab = palette[keep], pal_lab[keep]
+            t_index = len(palette) if transparent is not None else -1
+            bands = Remap(lab[crop], draw[crop], pal_lab, s.dither, s.dither_strength,
+                          max(t_index, 0), s.dither_edges, s.dither_max)
+            lab256 = np.zeros((256, 3), np.float32)
+            lab256[: len(palette)] = pal_lab
+            n_entries = len(palette) + (transparent is not None)
+            min_size = max(2, writer.table_bits(n_entries) + 1)
+            coder = lzw.Coder(bands.idx, min_size, tolerance=s.lossy_tolerance,
+                              lab_palette=lab256, canvas=canvas_lab[crop], transparent=t_index)
+            data, used = _map_and_code(bands, coder, s.dither in KERNELS)
+            _paint(used, t_index, palette, pal_lab, lab, canvas_rgb, canvas_lab, drawn_lab, y0,
+                   x0)
+            table = palette if t_index < 0 else np.vstack([palette, np.zeros((1, 3), np.uint8)])
+            stored.append([(x0, y0, x1 - x0, y1 - y0), table, data, hold,
+                           t_index if t_index >= 0 else None])
+            if keep_shown:
+                shown.append(canvas_rgb.copy())
     ticks = [f[3] for f in stored]
     delays = _delays(ticks, fps)
     parts = [writer.header(w, h)]
