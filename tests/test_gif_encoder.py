@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -210,17 +211,22 @@ def test_a_failing_ditherer_releases_the_coder(monkeypatch):
     assert failed.traceback and not [t for t in threading.enumerate() if t.name == "gif-frames"]
 
 
-@pytest.mark.parametrize("quality", [90, 50])  # 50: denoised
+@pytest.mark.parametrize("quality", [100, 90, 50])  # 100: not denoised, 50: 3×3 means
 def test_colours_prepared_ahead_give_the_same_bytes(monkeypatch, quality):
     """With a core to spare, a thread converts (and denoises) the frames' colours a few frames
-    ahead of the encoder; the GIF is byte for byte the one made on one thread."""
+    ahead of the encoder, into buffers that frames reuse; the GIF is byte for byte the one made
+    on one thread, also when the encoder is slower than the thread (it then runs far ahead)."""
     gen = synthetic.moving(4, speed=3)
-    frames = [gen(i) for i in range(9)]
+    frames = [gen(i) for i in range(12)]
     made = []
+    paint = encoder._paint
     for cores in (2, 1):
         monkeypatch.setattr(_threads, "CORES", cores)
-        made.append(encode_gif(frames, [1] * 9, 12, settings_for(quality)).data)
-    assert made[0] == made[1]
+        made.append(encode_gif(frames, [1] * 12, 12, settings_for(quality)).data)
+    monkeypatch.setattr(_threads, "CORES", 2)
+    monkeypatch.setattr(encoder, "_paint", lambda *a: (time.sleep(0.01), paint(*a)))
+    made.append(encode_gif(frames, [1] * 12, 12, settings_for(quality)).data)
+    assert made[0] == made[1] == made[2]
 
 
 def test_work_ahead_keeps_order_raises_errors_and_stops_when_closed():
@@ -241,9 +247,29 @@ def test_work_ahead_keeps_order_raises_errors_and_stops_when_closed():
 
     items = _threads.ahead(counted(), 2)
     assert next(items) == 0
-    items.close()  # the encoder failed: the producer stops after the item it is on
-    assert len(made) <= 5
+    time.sleep(0.05)  # the producer fills the queue and waits
+    items.close()  # the encoder failed: the producer stops before its next item
+    assert len(made) == 4  # the consumer's, 2 waiting, 1 made before it waited
     assert not [t for t in threading.enumerate() if t.name == "gif-frames"]
+
+
+def test_work_ahead_does_not_wait_for_a_source_it_is_not_in():
+    """Closed while the producer waits to hand an item over, it does not pull another from a
+    source that would block (a decode that the failed encode will cancel)."""
+    gate = threading.Event()
+
+    def blocking():
+        yield from range(3)
+        gate.wait(2.0)  # blocks until released (2 s at most: a wrong version fails, not hangs)
+        yield 3
+
+    items = _threads.ahead(blocking(), 1)
+    assert next(items) == 0
+    time.sleep(0.05)
+    started = time.perf_counter()
+    items.close()
+    assert time.perf_counter() - started < 1.0
+    gate.set()
 
 
 def test_a_frame_source_failing_midway_fails_the_gif(monkeypatch):

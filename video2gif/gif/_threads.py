@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
+STOP_POLL = 0.02  # s; how often a producer waiting to hand an item over checks it was stopped
 _LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
 _running = 0  # threads busy with a GIF
@@ -52,22 +53,34 @@ def spare() -> ThreadPoolExecutor | None:
 
 
 def ahead(items: Iterator, pending: int) -> Iterator:
-    """``items``, produced on a thread of their own up to ``pending`` ahead of the consumer (the
-    frames' colours while the encoder works on an earlier frame). An error of ``items`` is
-    raised here; closing this stops the producer after the item it is on."""
+    """``items``, produced on a thread of their own up to ``pending`` (at least 1) ahead of the
+    consumer (the frames' colours while the encoder works on an earlier frame), so at most
+    ``pending + 2`` are held at once: the consumer's, those waiting, and the one being made. An
+    error of ``items`` is raised here. Closing this stops the producer before its next item; it
+    is waited for while it finishes the one it is on."""
+    if pending < 1:
+        raise ValueError("pending must be at least 1")
     done = object()
     ready: queue.Queue = queue.Queue(maxsize=pending)
     stop = threading.Event()
 
+    def offer(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=STOP_POLL)
+                return True
+            except queue.Full:
+                pass
+        return False
+
     def produce() -> None:
         try:
-            for item in items:
-                if stop.is_set():
+            while not stop.is_set():
+                item = next(items, done)
+                if not offer((item, None)) or item is done:
                     return
-                ready.put((item, None))
-            ready.put((done, None))
         except BaseException as e:  # noqa: BLE001 - raised again in the consumer
-            ready.put((done, e))
+            offer((done, e))
         finally:
             getattr(items, "close", lambda: None)()
 
@@ -83,8 +96,4 @@ def ahead(items: Iterator, pending: int) -> Iterator:
             yield item
     finally:
         stop.set()
-        while thread.is_alive():  # unblock a producer waiting to put
-            try:
-                ready.get(timeout=0.01)
-            except queue.Empty:
-                pass
+        thread.join()

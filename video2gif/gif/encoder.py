@@ -162,7 +162,8 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
     if s.denoise > 0:
         sources = denoise.streamed(frames, s.denoise)
     else:
-        buffers = [np.empty((h, w, 3), np.float32) for _ in range(AHEAD + 2 if spare else 1)]
+        held = AHEAD + 2 if spare else 1  # frames held at once (see _threads.ahead)
+        buffers = [np.empty((h, w, 3), np.float32) for _ in range(held)]
         sources = _converted(frames, buffers)
     if spare:
         sources = _threads.ahead(sources, AHEAD)
@@ -220,8 +221,8 @@ def _encode_gif(frames, holds, fps, settings, keep_shown) -> GifEncoding:
 
 def _converted(frames: Iterable[np.ndarray], buffers: list[np.ndarray]
                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Each frame and its Oklab colours, in ``buffers`` in turn (one more than the frames held
-    at once)."""
+    """Each frame and its Oklab colours, in ``buffers`` in turn (as many as the frames held at
+    once: a buffer is reused once its frame is done)."""
     for image, buffer in zip(frames, itertools.cycle(buffers)):
         image = np.ascontiguousarray(image, np.uint8)
         yield image, srgb_to_oklab(image, out=buffer)
