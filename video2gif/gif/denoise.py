@@ -28,48 +28,30 @@ from .colour import srgb_to_oklab
 RADIUS = 2  # frames each side: 5 in all, as gifski looks ahead
 
 
-def temporal(labs: np.ndarray, threshold: float, radius: int = RADIUS) -> np.ndarray:
-    """Denoised copy of the float32 N×H×W×3 Oklab frames ``labs`` (see the module notes)."""
-    labs = np.ascontiguousarray(labs, np.float32)
-    if threshold <= 0 or labs.shape[0] < 2:
-        return labs.copy()
-    return np.stack(list(_window(iter(labs), threshold, radius)))
-
-
 def streamed(images: Iterable[np.ndarray], threshold: float, radius: int = RADIUS
              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(image, its denoised Oklab colours) for each H×W×3 uint8 sRGB image of ``images``, in
-    order, as :func:`temporal` gives them for all the images' Oklab colours at once, but
-    holding only ``2 * radius + 1`` frames: frame ``i`` comes once frame ``i + radius`` is read."""
-    frames = iter(images)
-    pending: deque[np.ndarray] = deque()
-
-    def labs() -> Iterator[np.ndarray]:
-        for image in frames:
-            image = np.ascontiguousarray(image, np.uint8)
-            pending.append(image)
-            yield srgb_to_oklab(image)
-
-    for lab in _window(labs(), threshold, radius):
-        yield pending.popleft(), lab
-
-
-def _window(labs: Iterator[np.ndarray], threshold: float, radius: int) -> Iterator[np.ndarray]:
+    order (``threshold`` > 0), holding only ``2 * radius + 1`` frames: frame ``i`` comes once
+    frame ``i + radius`` is read."""
     # Frames in a sliding window: each pair of frames is weighted once, when the later one
-    # arrives, and adds to both; a frame is final once the frame ``radius`` after it has come.
-    # The sums run in the same order as over all frames at once, so the result is the same.
+    # arrives, and adds to both; a frame is done once the frame ``radius`` after it has come.
     inv_t2 = np.float32(1.0 / threshold**2)
-    window: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque()  # (lab, sum, weight)
-    for lab in labs:
-        flat = np.ascontiguousarray(lab, np.float32).reshape(-1, 3)
-        entry = (flat, flat.copy(), np.ones(flat.shape[0], np.float32))
+    window: deque[tuple] = deque()  # (image, Oklab, weighted sum, total weight) of each frame
+    for image in images:
+        image = np.ascontiguousarray(image, np.uint8)
+        flat = srgb_to_oklab(image).reshape(-1, 3)
+        entry = (image, flat, flat.copy(), np.ones(flat.shape[0], np.float32))
         for earlier in window:
-            _pair(earlier[0], flat, earlier[1], entry[1], earlier[2], entry[2], inv_t2)
+            _pair(earlier[1], flat, earlier[2], entry[2], earlier[3], entry[3], inv_t2)
         window.append(entry)
         if len(window) > radius:
-            yield _mean(*window.popleft()[1:]).reshape(lab.shape)
+            yield _done(*window.popleft())
     while window:
-        yield _mean(*window.popleft()[1:]).reshape(lab.shape)
+        yield _done(*window.popleft())
+
+
+def _done(image, _lab, total, weight) -> tuple[np.ndarray, np.ndarray]:
+    return image, _mean(total, weight).reshape(image.shape)
 
 
 @jit
