@@ -47,7 +47,7 @@ class Scaler:
     scaling). The decode pass's samplers convert through one too."""
 
     def __init__(self, width: int, height: int, pixel_format: str, rotation: int, threads: int,
-                 interpolation: str = RANGE_INTERPOLATION):
+                 interpolation: str):
         self.size, self.format, self.rotation = (width, height), pixel_format, rotation
         self.threads, self.interpolation = threads, interpolation
         self.reformatter = av.video.reformatter.VideoReformatter()
